@@ -1,0 +1,31 @@
+"""Workspace settings, validated once (pydantic)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+DEFAULT_DB = "touchlens.duckdb"
+
+
+def default_db_path() -> Path:
+    """The workspace file: ``$TOUCHLENS_DB`` if set, else ``./touchlens.duckdb``."""
+    return Path(os.environ.get("TOUCHLENS_DB", DEFAULT_DB))
+
+
+class Settings(BaseModel):
+    """Analysis and engine settings of a workspace.
+
+    - ``lookback_days``: a conversion journey holds the touches of at most this many days
+      before the conversion (DOMAIN.md default 30); older touches form a separate null journey.
+    - ``currency``: ISO 4217 code given to revenue/spend rows that carry none.
+    - ``duckdb_memory_limit`` / ``duckdb_threads`` / ``duckdb_temp_directory``: engine limits.
+    """
+
+    lookback_days: float = Field(30.0, gt=0)
+    currency: str = Field("PLN", min_length=3, max_length=3)
+    duckdb_memory_limit: str | None = None
+    duckdb_threads: int | None = Field(None, ge=1)
+    duckdb_temp_directory: str | None = None

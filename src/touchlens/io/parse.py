@@ -1,0 +1,98 @@
+"""Vectorised column parsers. Each returns ``(values, bad_mask)``: never raises on a bad value."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
+_SNAKE = re.compile(r"[\s\-/.]+")
+MIN_TS = pd.Timestamp("1990-01-01", tz="UTC")
+MAX_TS = pd.Timestamp("2100-01-01", tz="UTC")
+
+
+def omap(s: pd.Series, fn) -> pd.Series:
+    """Apply ``fn`` to the present values of an object column; missing values stay None."""
+    out = [None if v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)) else fn(v)
+           for v in s.tolist()]
+    return pd.Series(out, index=s.index, dtype=object)
+
+
+def blank_to_none(s: pd.Series) -> pd.Series:
+    """Strings stripped; empty strings and NaN become None; non-strings become their text."""
+
+    def one(v: object) -> object:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
+            return None
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)  # 123.0 read from a typed file is the id 123
+        text = str(v).strip()
+        return text or None
+
+    return pd.Series([one(v) for v in s.tolist()], index=s.index, dtype=object)
+
+
+def snake(s: pd.Series) -> pd.Series:
+    """Lower-case identifiers with spaces, dashes, slashes and dots turned into ``_``."""
+    return omap(blank_to_none(s), lambda v: _SNAKE.sub("_", v.lower()))
+
+
+def timestamps(s: pd.Series, fmt: str | None = None,
+               tz: str = "UTC") -> tuple[pd.Series, pd.Series]:
+    """Parse to UTC timestamps. Strings: ISO-8601 (or ``fmt``); naive values are in ``tz``."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        parsed = s
+        if parsed.dt.tz is None:
+            parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        parsed = parsed.dt.tz_convert("UTC")
+        bad = parsed.isna() & s.notna()
+    else:
+        text = blank_to_none(s)
+        present = text.notna()
+        has_offset = omap(text, lambda v: bool(_OFFSET.search(v))).fillna(False).astype(bool)
+        parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us, UTC]")
+        fmt_arg = fmt or "ISO8601"
+        aware = present & has_offset
+        if aware.any():
+            parsed[aware] = pd.to_datetime(text[aware], format=fmt_arg, utc=True, errors="coerce")
+        naive = present & ~has_offset
+        if naive.any():
+            local = pd.to_datetime(text[naive], format=fmt_arg, errors="coerce")
+            if getattr(local.dt, "tz", None) is None:
+                local = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+            parsed[naive] = local.dt.tz_convert("UTC")
+        bad = present & parsed.isna()
+    parsed = parsed.astype("datetime64[us, UTC]")
+    out_of_range = parsed.notna() & ((parsed < MIN_TS) | (parsed >= MAX_TS))
+    return parsed.where(~out_of_range), bad | out_of_range
+
+
+def numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse floats; a decimal comma ("12,50") and spaces as thousand separators are accepted."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        values = s.astype("float64")
+    else:
+        text = omap(blank_to_none(s), lambda v: v.replace("\u00a0", "").replace(" ", ""))
+        text = omap(text, lambda v: v.replace(",", ".") if "," in v and "." not in v else v)
+        values = pd.to_numeric(text, errors="coerce").astype("float64")
+        present = text.notna()
+        bad = present & values.isna()
+        bad |= values.notna() & ~np.isfinite(values.fillna(0))
+        return values.where(~bad), bad
+    bad = values.notna() & ~np.isfinite(values.fillna(0))
+    return values.where(~bad), bad
+
+
+def integers(s: pd.Series, low: int, high: int) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers in [low, high]; other present values are bad."""
+    values, bad = numbers(s)
+    ok = values.notna()
+    bad |= ok & ((values != np.floor(values.fillna(0))) | (values < low) | (values > high))
+    return values.where(~bad).astype("Int32"), bad
+
+
+def dates(s: pd.Series, fmt: str | None = None) -> tuple[pd.Series, pd.Series]:
+    parsed, bad = timestamps(s, fmt, "UTC")
+    return parsed.dt.date.astype(object).where(parsed.notna(), None), bad

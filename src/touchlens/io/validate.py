@@ -1,0 +1,290 @@
+"""Validation of raw rows into the store's types, kind by kind.
+
+``check(kind, frame, ...)`` returns the rows that conform (as an Arrow table in the store
+schema) and one problem row per rejected input row: its row number, the first bad field and
+every reason, in words a person can act on. A bad value never raises.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from touchlens.errors import SchemaError
+from touchlens.io import parse as P
+from touchlens.io.mapping import Mapping
+from touchlens.io.pii import hash_email_ids, hash_series, pii_kind
+from touchlens.io.readers import ROW
+from touchlens.store import schema as S
+
+
+@dataclass
+class Checked:
+    """Validated rows (store schema) and the rejected rows with reasons."""
+
+    good: pa.Table
+    problems: pd.DataFrame  # ROW, field, reason, raw
+    ignored_columns: list[str]
+
+
+class _Problems:
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.items: list[tuple[str, pd.Series, str]] = []
+
+    def add(self, field: str, mask: pd.Series, reason: str) -> None:
+        """Record ``reason`` for rows in ``mask``; ``{value}`` in reason is the raw value."""
+        if bool(mask.any()):
+            self.items.append((field, mask.fillna(False).astype(bool), reason))
+
+    def bad_mask(self) -> pd.Series:
+        mask = pd.Series(False, index=self.frame.index)
+        for _, m, _ in self.items:
+            mask |= m
+        return mask
+
+    def table(self) -> pd.DataFrame:
+        bad = self.bad_mask()
+        rows: dict[int, tuple[str, list[str]]] = {}
+        for field, mask, reason in self.items:
+            for idx in mask[mask].index:
+                value = self.frame.at[idx, field] if field in self.frame.columns else None
+                text = reason.format(value=_show(value))
+                _first, reasons = rows.setdefault(idx, (field, []))
+                reasons.append(f"{field}: {text}")
+        records = []
+        for idx in bad[bad].index:
+            field, reasons = rows[idx]
+            raw = {k: _jsonable(v) for k, v in self.frame.loc[idx].items() if k != ROW}
+            records.append((int(self.frame.at[idx, ROW]), field, "; ".join(reasons),
+                            json.dumps(raw, ensure_ascii=False, default=str)))
+        return pd.DataFrame(records, columns=[ROW, "field", "reason", "raw"])
+
+
+def _show(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "empty"
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _jsonable(v: object) -> object:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _require_columns(kind: str, frame: pd.DataFrame, file: str) -> None:
+    spec = S.KINDS[kind]
+    cols = set(frame.columns)
+    missing = [c for c in spec["required"] if c not in cols]
+    if spec["one_of"] and not cols & set(spec["one_of"]):
+        missing.append(" or ".join(spec["one_of"]))
+    if missing:
+        have = [c for c in frame.columns if c != ROW]
+        raise SchemaError(
+            f"{file}: {kind} needs column(s) {missing}; the file has {have}. "
+            "Rename them with --mapping (see docs: column mappings)."
+        )
+
+
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
+def check(kind: str, frame: pd.DataFrame, *, file: str, salt: str, currency: str,
+          mapping: Mapping | None = None) -> Checked:
+    """Validate raw rows of ``kind`` (events, feedback, costs, identities, touchpoints)."""
+    mapping = mapping or Mapping()
+    if kind not in S.KINDS:
+        raise SchemaError(f"unknown kind {kind!r}; use one of {sorted(S.KINDS)}")
+    _require_columns(kind, frame, file)
+    frame = frame.reset_index(drop=True)
+    for column in frame.columns:  # personal data is hashed before anything is kept
+        pii = pii_kind(column)
+        if pii:
+            frame[column] = hash_series(frame[column], salt, pii)
+    problems = _Problems(frame)
+    builder = _BUILDERS[kind]
+    out = builder(frame, problems, mapping, salt, currency)
+    known = set(S.TABLES[kind].names) | {ROW} | set(_EXTRA_OK.get(kind, ()))
+    extras = [c for c in frame.columns if c not in known]
+    if kind == "events":
+        out["attributes"] = _merge_attributes(frame, extras, problems)
+        ignored: list[str] = []
+    else:
+        ignored = extras
+    bad = problems.bad_mask()
+    good = out[~bad]
+    table = pa.Table.from_pandas(good[S.TABLES[kind].names], schema=S.TABLES[kind],
+                                 preserve_index=False)
+    return Checked(table, problems.table(), ignored)
+
+
+def _ids(frame: pd.DataFrame, name: str, salt: str) -> pd.Series:
+    return hash_email_ids(P.blank_to_none(_col(frame, name)), salt)
+
+
+def _events(frame, problems, mapping, salt, currency) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    out["occurred_at"], bad = P.timestamps(_col(frame, "occurred_at"),
+                                           mapping.formats.get("occurred_at"), mapping.timezone)
+    problems.add("occurred_at", bad, "not a timestamp (ISO-8601 or the mapping's format) "
+                 "within 1990-2099: {value}")
+    problems.add("occurred_at", _col(frame, "occurred_at").isna() |
+                 P.blank_to_none(_col(frame, "occurred_at")).isna(), "required, missing")
+    out["customer_id"] = _ids(frame, "customer_id", salt)
+    out["anonymous_id"] = _ids(frame, "anonymous_id", salt)
+    problems.add("customer_id", out.customer_id.isna() & out.anonymous_id.isna(),
+                 "a customer_id or an anonymous_id is required")
+    out["channel"] = P.snake(_col(frame, "channel"))
+    problems.add("channel", out.channel.isna(), "required, missing")
+    out["touchpoint"] = P.snake(_col(frame, "touchpoint")).fillna(out.channel)
+    out["event_type"] = P.snake(_col(frame, "event_type"))
+    unknown = out.event_type.notna() & ~out.event_type.isin(S.EVENT_TYPES)
+    problems.add("event_type", unknown, "unknown event type {value}; use one of "
+                 + ", ".join(S.EVENT_TYPES) + " (recode with 'values:' in a mapping)")
+    problems.add("event_type", out.event_type.isna(), "required, missing")
+    out["order_id"] = P.blank_to_none(_col(frame, "order_id"))
+    out["revenue"], bad = P.numbers(_col(frame, "revenue"))
+    problems.add("revenue", bad, "not a number: {value}")
+    problems.add("revenue", (out.revenue < 0) & (out.event_type != "return"),
+                 "negative revenue {value} (only 'return' events may be negative)")
+    out["cost"], bad = P.numbers(_col(frame, "cost"))
+    problems.add("cost", bad, "not a number: {value}")
+    problems.add("cost", out.cost < 0, "negative cost {value}")
+    out["currency"] = _currency(frame, out.revenue.notna() | out.cost.notna(), problems, currency)
+    out["campaign"] = P.blank_to_none(_col(frame, "campaign"))
+    out["device"] = P.blank_to_none(_col(frame, "device"))
+    out["event_id"] = P.blank_to_none(_col(frame, "event_id"))
+    missing = out.event_id.isna()
+    if missing.any():  # a stable id from the content makes re-ingest idempotent
+        basis = out.loc[missing, ["occurred_at", "customer_id", "anonymous_id", "channel",
+                                  "touchpoint", "event_type", "order_id", "revenue"]]
+        hashed = pd.util.hash_pandas_object(basis.astype(str), index=False)
+        out.loc[missing, "event_id"] = "g:" + hashed.map("{:016x}".format)
+    return out
+
+
+def _currency(frame, needed: pd.Series, problems: _Problems, default: str) -> pd.Series:
+    cur = P.omap(P.blank_to_none(_col(frame, "currency")), str.upper)
+    problems.add("currency", cur.notna() & ~cur.fillna("").str.fullmatch(r"[A-Z]{3}"),
+                 "not an ISO 4217 code: {value}")
+    return cur.where(cur.notna() | ~needed, default)
+
+
+def _merge_attributes(frame: pd.DataFrame, extras: list[str], problems: _Problems) -> pd.Series:
+    """Their extra columns are kept, as JSON in ``attributes``, never dropped."""
+    given = P.blank_to_none(_col(frame, "attributes"))
+    parsed = P.omap(given, _load_object)
+    problems.add("attributes", given.notna() & parsed.isna(), "not a JSON object: {value}")
+    if not extras and given.isna().all():
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    records = frame[extras].to_dict("records") if extras else [{}] * len(frame)
+    merged = []
+    for base, extra in zip(parsed, records, strict=True):
+        obj = dict(base or {})
+        obj.update({k: _jsonable(v) for k, v in extra.items() if _jsonable(v) not in (None, "")})
+        merged.append(json.dumps(obj, ensure_ascii=False, default=str) if obj else None)
+    return pd.Series(merged, index=frame.index, dtype=object)
+
+
+def _load_object(v: object) -> dict | None:
+    if v is None:
+        return None
+    try:
+        obj = json.loads(str(v))
+    except json.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _feedback(frame, problems, mapping, salt, currency) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    out["occurred_at"], bad = P.timestamps(_col(frame, "occurred_at"),
+                                           mapping.formats.get("occurred_at"), mapping.timezone)
+    problems.add("occurred_at", bad, "not a timestamp within 1990-2099: {value}")
+    problems.add("occurred_at", out.occurred_at.isna() & ~bad, "required, missing")
+    out["customer_id"] = _ids(frame, "customer_id", salt)
+    out["touchpoint"] = P.snake(_col(frame, "touchpoint"))
+    out["channel"] = P.snake(_col(frame, "channel"))
+    for name, (low, high) in {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}.items():
+        out[name], bad = P.integers(_col(frame, name), low, high)
+        problems.add(name, bad, f"must be a whole number {low}-{high}, got {{value}}")
+    out["text"] = P.blank_to_none(_col(frame, "text"))
+    empty = out[["nps", "csat", "ces"]].isna().all(axis=1) & out.text.isna()
+    problems.add("text", empty, "empty response: no nps, csat, ces or text")
+    out["language"] = P.omap(P.blank_to_none(_col(frame, "language")), str.lower)
+    out["response_id"] = P.blank_to_none(_col(frame, "response_id"))
+    missing = out.response_id.isna()
+    if missing.any():
+        basis = out.loc[missing, ["occurred_at", "customer_id", "touchpoint", "nps", "csat",
+                                  "ces", "text"]]
+        hashed = pd.util.hash_pandas_object(basis.astype(str), index=False)
+        out.loc[missing, "response_id"] = "g:" + hashed.map("{:016x}".format)
+    return out
+
+
+def _costs(frame, problems, mapping, salt, currency) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    out["date"], bad = P.dates(_col(frame, "date"), mapping.formats.get("date"))
+    problems.add("date", bad, "not a date: {value}")
+    problems.add("date", out.date.isna() & ~bad, "required, missing")
+    out["touchpoint"] = P.snake(_col(frame, "touchpoint"))
+    out["channel"] = P.snake(_col(frame, "channel"))
+    problems.add("touchpoint", out.touchpoint.isna() & out.channel.isna(),
+                 "a touchpoint or a channel is required")
+    out["touchpoint"] = out.touchpoint.fillna(out.channel)  # channel-level spend, as events
+    out["spend"], bad = P.numbers(_col(frame, "spend"))
+    problems.add("spend", bad, "not a number: {value}")
+    problems.add("spend", out.spend.isna() & ~bad, "required, missing")
+    problems.add("spend", out.spend < 0, "negative spend {value}")
+    out["currency"] = _currency(frame, out.spend.notna(), problems, currency)
+    return out
+
+
+def _identities(frame, problems, mapping, salt, currency) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    out["id_type"] = P.snake(_col(frame, "id_type"))
+    problems.add("id_type", ~out.id_type.isin(S.ID_TYPES),
+                 "unknown id type {value}; use one of " + ", ".join(S.ID_TYPES))
+    value = P.blank_to_none(_col(frame, "id_value"))
+    for kind in S.PII_ID_TYPES:
+        rows = out.id_type == kind
+        value[rows] = hash_series(value[rows], salt, kind)
+    out["id_value"] = value
+    problems.add("id_value", out.id_value.isna(), "required, missing")
+    out["customer_id"] = _ids(frame, "customer_id", salt)
+    problems.add("customer_id", out.customer_id.isna(), "required, missing")
+    return out
+
+
+def _touchpoints(frame, problems, mapping, salt, currency) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    out["touchpoint"] = P.snake(_col(frame, "touchpoint"))
+    problems.add("touchpoint", out.touchpoint.isna(), "required, missing")
+    out["channel"] = P.snake(_col(frame, "channel"))
+    problems.add("channel", out.channel.isna(), "required, missing")
+    for name, allowed in (("stage", S.STAGES), ("medium", S.MEDIA), ("control", S.CONTROLS),
+                          ("cost_type", S.COST_TYPES)):
+        out[name] = P.snake(_col(frame, name))
+        problems.add(name, out[name].notna() & ~out[name].isin(allowed),
+                     f"{{value}} is not one of {', '.join(allowed)}")
+    out["primary_metric"] = P.blank_to_none(_col(frame, "primary_metric"))
+    out["description"] = P.blank_to_none(_col(frame, "description"))
+    return out
+
+
+_BUILDERS = {"events": _events, "feedback": _feedback, "costs": _costs,
+             "identities": _identities, "touchpoints": _touchpoints}
+_EXTRA_OK = {"feedback": ("email", "phone")}

@@ -1,0 +1,8 @@
+"""Journeys: identity stitching, the touchpoint catalogue and time-ordered paths."""
+
+from touchlens.journeys.catalogue import builtin_catalogue, catalogue
+from touchlens.journeys.identity import stitch
+from touchlens.journeys.paths import journey_events, journeys, resolved_events, top_paths
+
+__all__ = ["builtin_catalogue", "catalogue", "journey_events", "journeys", "resolved_events",
+           "stitch", "top_paths"]

@@ -1,0 +1,88 @@
+"""Survey scores (DOMAIN.md): NPS, CSAT, CES with n and 95% confidence intervals.
+
+Counts are aggregated in Ibis (:func:`cx_counts`); scores are computed from the counts in
+numpy (:func:`cx_scores`), so the same formulas serve any grouping and any backend.
+
+- NPS = 100 × (promoters 9–10 − detractors 0–6) / n, in −100..100. CI: normal approximation
+  with the variance of the per-response scores (+1, 0, −1): var = (P + D)/n − nps₀², where
+  nps₀ = (P − D)/n; half-width = 1.96 × √(var / n) × 100.
+- CSAT = 100 × share of responses 4 or 5 (top-2-box), CI by the Wilson interval;
+  ``csat_mean`` (1–5) is the secondary figure.
+- CES = mean score (1–7), CI = mean ± 1.96 × s/√n (s: sample standard deviation);
+  ``ces_agree`` = 100 × share of 5–7.
+- Scores with n < ``MIN_N`` (30) are flagged in ``*_small_n`` columns, never hidden.
+"""
+
+from __future__ import annotations
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+Z95 = 1.959963984540054
+MIN_N = 30
+
+
+def cx_counts(feedback: ir.Table, by: list[str]) -> ir.Table:
+    """Per group: the counts the scores need (one row per group)."""
+    f = feedback
+    return f.group_by(by).agg(
+        nps_n=f.nps.count(),
+        nps_promoters=(f.nps >= 9).cast("int64").sum(),
+        nps_detractors=(f.nps <= 6).cast("int64").sum(),
+        csat_n=f.csat.count(),
+        csat_top2=(f.csat >= 4).cast("int64").sum(),
+        csat_sum=f.csat.cast("float64").sum(),
+        ces_n=f.ces.count(),
+        ces_sum=f.ces.cast("float64").sum(),
+        ces_sumsq=(f.ces.cast("float64") * f.ces.cast("float64")).sum(),
+        ces_agree_n=(f.ces >= 5).cast("int64").sum(),
+    )
+
+
+def _div(a: pd.Series, b: pd.Series) -> pd.Series:
+    a = a.astype("float64")
+    b = b.astype("float64")
+    return (a / b.where(b > 0)).astype("float64")
+
+
+def wilson(successes: pd.Series, n: pd.Series, z: float = Z95) -> tuple[pd.Series, pd.Series]:
+    """Wilson score interval for a proportion (0..1)."""
+    n = n.astype("float64").where(n > 0)
+    p = successes.astype("float64") / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def cx_scores(counts: pd.DataFrame) -> pd.DataFrame:
+    """Scores from :func:`cx_counts` output; keeps the grouping columns."""
+    c = counts.fillna({k: 0 for k in counts.columns if k.endswith(("_n", "_top2", "_sum",
+                                                                     "_sumsq", "_promoters",
+                                                                     "_detractors"))})
+    out = c[[k for k in c.columns if not k.startswith(("nps_", "csat_", "ces_"))]].copy()
+    n = c.nps_n.astype("float64")
+    p = _div(c.nps_promoters, n)
+    d = _div(c.nps_detractors, n)
+    base = p - d
+    half = Z95 * np.sqrt(((p + d) - base * base).clip(lower=0) / n.where(n > 0))
+    out["nps"] = 100 * base
+    out["nps_low"] = 100 * (base - half)
+    out["nps_high"] = 100 * (base + half)
+    out["nps_n"] = c.nps_n.astype("int64")
+    out["csat"] = 100 * _div(c.csat_top2, c.csat_n)
+    low, high = wilson(c.csat_top2, c.csat_n)
+    out["csat_low"], out["csat_high"] = 100 * low, 100 * high
+    out["csat_mean"] = _div(c.csat_sum, c.csat_n)
+    out["csat_n"] = c.csat_n.astype("int64")
+    m = _div(c.ces_sum, c.ces_n)
+    nn = c.ces_n.astype("float64")
+    var = ((c.ces_sumsq - nn * m * m) / (nn - 1).where(nn > 1)).clip(lower=0)
+    se = np.sqrt(var / nn)
+    out["ces"] = m
+    out["ces_low"], out["ces_high"] = m - Z95 * se, m + Z95 * se
+    out["ces_agree"] = 100 * _div(c.ces_agree_n, c.ces_n)
+    out["ces_n"] = c.ces_n.astype("int64")
+    for name in ("nps", "csat", "ces"):
+        out[f"{name}_small_n"] = out[f"{name}_n"] < MIN_N
+    return out

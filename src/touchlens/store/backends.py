@@ -1,0 +1,238 @@
+"""The one storage interface over an Ibis backend: DuckDB (embedded file) or PySpark.
+
+Everything backend-specific in touchlens lives in this package. Analytics receive Ibis tables
+from :meth:`Store.table` and never see which engine runs them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from touchlens.config import Settings
+from touchlens.errors import StoreError
+from touchlens.store import schema as S
+
+_DUCK_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.float64(): "DOUBLE",
+    pa.int32(): "INTEGER",
+    pa.int64(): "BIGINT",
+    pa.date32(): "DATE",
+    pa.bool_(): "BOOLEAN",
+    S.TS: "TIMESTAMPTZ",
+}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Store:
+    """Owns the backend connection and the workspace tables.
+
+    ``engine`` is ``"duckdb"`` or ``"spark"``. Writes go through :meth:`insert_new`,
+    :meth:`append` and :meth:`replace`; on DuckDB they can be grouped in one
+    :meth:`transaction` (all or nothing). Spark has no multi-table transactions: there the
+    context manager only orders the writes (data first, the ingest log last).
+    """
+
+    def __init__(self, con: Any, engine: str, *, session: Any = None) -> None:
+        self.con = con
+        self.engine = engine
+        self.session = session
+        self._in_tx = False
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open_duckdb(cls, path: str | Path, settings: Settings | None = None) -> Store:
+        """Open (or create) a DuckDB workspace file; ``":memory:"`` for a throw-away one."""
+        settings = settings or Settings()
+        try:
+            con = ibis.duckdb.connect(str(path))
+        except Exception as exc:  # duckdb raises IOException for locked/corrupt files
+            raise StoreError(f"cannot open workspace {path}: {exc}") from exc
+        raw = con.con
+        # Timestamps are stored as TIMESTAMPTZ and must come back in UTC whatever the host zone.
+        raw.execute("SET TimeZone='UTC'")
+        if settings.duckdb_memory_limit:
+            raw.execute(f"SET memory_limit='{settings.duckdb_memory_limit}'")
+        if settings.duckdb_threads:
+            raw.execute(f"SET threads={int(settings.duckdb_threads)}")
+        if settings.duckdb_temp_directory:
+            raw.execute(f"SET temp_directory='{settings.duckdb_temp_directory}'")
+        store = cls(con, "duckdb")
+        store.ensure_schema()
+        return store
+
+    @classmethod
+    def open_spark(cls, session: Any) -> Store:
+        """Wrap a configured SparkSession (see :mod:`touchlens.store.spark`)."""
+        from touchlens.store.spark import connect_spark
+
+        store = cls(connect_spark(session), "spark", session=session)
+        store.ensure_schema()
+        return store
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.con.disconnect()
+
+    # -- schema --------------------------------------------------------------------------
+    def ensure_schema(self) -> None:
+        """Create missing tables; record schema version and the workspace PII salt."""
+        existing = set(self.con.list_tables())
+        for name, arrow_schema in S.TABLES.items():
+            if name in existing:
+                continue
+            if self.engine == "duckdb":
+                cols = ", ".join(f"{_quote(f.name)} {_DUCK_TYPES[f.type]}" for f in arrow_schema)
+                self.con.con.execute(f"CREATE TABLE IF NOT EXISTS {_quote(name)} ({cols})")
+            else:
+                self.con.create_table(name, schema=ibis.Schema.from_pyarrow(arrow_schema))
+        if self.get_meta("schema_version") is None:
+            self.set_meta("schema_version", str(S.SCHEMA_VERSION))
+        if self.get_meta("pii_salt") is None:
+            self.set_meta("pii_salt", secrets.token_hex(16))
+
+    def get_meta(self, key: str) -> str | None:
+        t = self.table("meta")
+        df = self.execute(t.filter(t.key == key).select("value"))
+        return None if df.empty else str(df["value"].iloc[-1])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.delete_where("meta", "key", [key])
+        self.append("meta", pa.table({"key": [key], "value": [value]}, schema=S.META))
+
+    # -- reading -------------------------------------------------------------------------
+    def table(self, name: str) -> ir.Table:
+        return self.con.table(name)
+
+    def execute(self, expr: ir.Expr) -> pd.DataFrame:
+        try:
+            return expr.to_pandas()
+        except Exception as exc:
+            raise StoreError(f"query failed on {self.engine}: {exc}") from exc
+
+    def count(self, name: str) -> int:
+        return int(self.table(name).count().to_pyarrow().as_py())
+
+    # -- writing -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all (DuckDB)."""
+        if self.engine != "duckdb" or self._in_tx:
+            yield
+            return
+        raw = self.con.con
+        raw.execute("BEGIN TRANSACTION")
+        self._in_tx = True
+        try:
+            yield
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+        else:
+            raw.execute("COMMIT")
+        finally:
+            self._in_tx = False
+
+    def append(self, name: str, table: pa.Table) -> int:
+        """Append rows as they are; returns the number written."""
+        return self._insert(name, table, key=())
+
+    def insert_new(self, name: str, table: pa.Table, key: tuple[str, ...]) -> int:
+        """Append the rows whose ``key`` is not yet in ``name`` (NULL keys compare equal).
+
+        The batch must already be free of duplicate keys. Returns the number written.
+        """
+        return self._insert(name, table, key=key)
+
+    def _insert(self, name: str, table: pa.Table, key: tuple[str, ...]) -> int:
+        if table.num_rows == 0:
+            return 0
+        table = table.select(S.TABLES[name].names).cast(S.TABLES[name])
+        if self.engine == "duckdb":
+            return self._insert_duckdb(name, table, key)
+        return self._insert_spark(name, table, key)
+
+    def _insert_duckdb(self, name: str, table: pa.Table, key: tuple[str, ...]) -> int:
+        raw = self.con.con
+        view = f"_tl_batch_{secrets.token_hex(4)}"
+        raw.register(view, table)
+        try:
+            cols = ", ".join(_quote(c) for c in table.column_names)
+            sql = f"INSERT INTO {_quote(name)} ({cols}) SELECT {cols} FROM {view} b"
+            if key:
+                cond = " AND ".join(
+                    f"t.{_quote(k)} IS NOT DISTINCT FROM b.{_quote(k)}" for k in key
+                )
+                sql += f" WHERE NOT EXISTS (SELECT 1 FROM {_quote(name)} t WHERE {cond})"
+            row = raw.execute(sql).fetchone()
+            return int(row[0]) if row else 0
+        except Exception as exc:
+            raise StoreError(f"writing {name} failed: {exc}") from exc
+        finally:
+            raw.unregister(view)
+
+    def _insert_spark(self, name: str, table: pa.Table, key: tuple[str, ...]) -> int:
+        # Spark: build a DataFrame from Arrow, anti-join on the key with null-safe equality,
+        # then insertInto the managed table (column order = schema order).
+        spark = self.session
+        df = spark.createDataFrame(table.to_pandas(types_mapper=None))
+        if key:
+            existing = spark.table(name).select(*[f"`{k}`" for k in key]).alias("t")
+            cond = [df[k].eqNullSafe(existing[k]) for k in key]
+            df = df.join(existing, on=cond, how="left_anti")
+        df = df.select(*table.column_names).cache()
+        n = df.count()
+        if n:
+            df.write.insertInto(name)
+        df.unpersist()
+        return n
+
+    def delete_where(self, name: str, column: str, values: list[Any]) -> None:
+        """Delete rows whose ``column`` is in ``values``."""
+        if not values:
+            return
+        if self.engine == "duckdb":
+            marks = ", ".join("?" for _ in values)
+            self.con.con.execute(
+                f"DELETE FROM {_quote(name)} WHERE {_quote(column)} IN ({marks})", values
+            )
+            return
+        t = self.table(name)
+        keep = t.filter(~t[column].isin(values) | t[column].isnull())
+        self.replace(name, keep)
+
+    def replace(self, name: str, obj: ir.Table | pa.Table) -> None:
+        """Replace a (derived) table with the rows of an expression or Arrow table."""
+        try:
+            if self.engine == "duckdb" and isinstance(obj, ir.Table):
+                sql = ibis.to_sql(obj, dialect="duckdb")
+                self.con.con.execute(f"CREATE OR REPLACE TABLE {_quote(name)} AS {sql}")
+            elif self.engine == "duckdb":
+                view = f"_tl_batch_{secrets.token_hex(4)}"
+                self.con.con.register(view, obj)
+                try:
+                    self.con.con.execute(
+                        f"CREATE OR REPLACE TABLE {_quote(name)} AS SELECT * FROM {view}"
+                    )
+                finally:
+                    self.con.con.unregister(view)
+            else:
+                # Spark cannot overwrite a table it is reading from: materialise first.
+                data = obj.to_pyarrow() if isinstance(obj, ir.Table) else obj
+                self.con.create_table(name, data, overwrite=True)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"replacing {name} failed: {exc}") from exc

@@ -1,0 +1,177 @@
+"""The Workspace: the Python entry point. Every face (CLI, API, web) calls only this.
+
+Results are pandas DataFrames with documented columns; the analytics behind them are Ibis
+expressions, so the same methods run on DuckDB (``Workspace.open``) and Spark
+(``Workspace.open_spark``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from touchlens import journeys as J
+from touchlens import metrics as M
+from touchlens.config import Settings, default_db_path
+from touchlens.errors import ConfigError
+from touchlens.io import Mapping, ingest_path, ingest_table
+from touchlens.journeys.catalogue import touchpoint_usage
+from touchlens.store import Store
+
+
+class Workspace:
+    """A touchlens workspace: its store, settings, and the analyses over them."""
+
+    def __init__(self, store: Store, settings: Settings | None = None) -> None:
+        self.store = store
+        self.settings = settings or Settings()
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, settings: Settings | None = None,
+             **overrides: Any) -> Workspace:
+        """Open or create a DuckDB workspace file (default ``$TOUCHLENS_DB`` or
+        ``./touchlens.duckdb``); keyword overrides go to :class:`Settings`."""
+        settings = (settings or Settings()).model_copy(update=overrides)
+        path = default_db_path() if path is None else path
+        return cls(Store.open_duckdb(path, settings), settings)
+
+    @classmethod
+    def open_spark(cls, session: Any = None, *, master: str = "local[2]",
+                   warehouse: str | Path | None = None, settings: Settings | None = None,
+                   **overrides: Any) -> Workspace:
+        """Open a workspace on Spark: a given SparkSession or a new one on ``master``."""
+        from touchlens.store.spark import spark_session
+
+        settings = (settings or Settings()).model_copy(update=overrides)
+        session = session or spark_session(master=master, warehouse=warehouse)
+        return cls(Store.open_spark(session), settings)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- input ---------------------------------------------------------------------------
+    def ingest(self, paths: str | Path | Iterable[str | Path], kind: str, *,
+               format: str | None = None, mapping: str | Path | dict | None = None
+               ) -> pd.DataFrame:
+        """Ingest files of one kind. One row per file: file, kind, rows_in, stored,
+        quarantined, duplicates, batch_id (rows_in = stored + quarantined + duplicates)."""
+        if isinstance(paths, str | Path):
+            paths = [paths]
+        parsed = Mapping.load(mapping)
+        results = [ingest_path(self.store, p, kind, fmt=format, mapping=parsed,
+                               settings=self.settings) for p in paths]
+        return _results_frame(results)
+
+    def ingest_arrow(self, table: pa.Table | pd.DataFrame, kind: str, *,
+                     source: str = "<arrow>", mapping: str | Path | dict | None = None
+                     ) -> pd.DataFrame:
+        """Ingest an in-memory table; same result columns as :meth:`ingest`."""
+        if isinstance(table, pd.DataFrame):
+            table = pa.Table.from_pandas(table, preserve_index=False)
+        result = ingest_table(self.store, table, kind, source=source,
+                              mapping=Mapping.load(mapping), settings=self.settings)
+        return _results_frame([result])
+
+    def quarantine(self) -> pd.DataFrame:
+        """Rejected rows: batch_id, kind, file, row_number, field, reason, raw, quarantined_at."""
+        q = self.store.table("quarantine")
+        return self.store.execute(q.order_by(["quarantined_at", "file", "row_number"]))
+
+    def ingest_log(self) -> pd.DataFrame:
+        log = self.store.table("ingest_log")
+        return self.store.execute(log.order_by("started_at"))
+
+    # -- derived tables ------------------------------------------------------------------
+    def refresh(self, *, force: bool = False) -> None:
+        """Rebuild the stitched identity map if new events or identities arrived."""
+        if not force and self.store.get_meta("identity_map_stale") != "1":
+            return
+        expr = J.stitch(self.store, self.store.table("events"), self.store.table("identities"))
+        self.store.replace("identity_map", expr)
+        self.store.set_meta("identity_map_stale", "0")
+
+    def events(self) -> ir.Table:
+        """Events with stitched ``customer_id`` (Ibis table, lazy)."""
+        self.refresh()
+        return J.resolved_events(self.store.table("events"), self.store.table("identity_map"))
+
+    def _tagged(self) -> ir.Table:
+        return J.journey_events(self.events(), self.settings.lookback_days)
+
+    def journeys_table(self) -> ir.Table:
+        """Journeys as a lazy Ibis table (see :func:`touchlens.journeys.journeys`)."""
+        return J.journeys(self._tagged())
+
+    # -- analyses ------------------------------------------------------------------------
+    def touchpoints(self) -> pd.DataFrame:
+        """The catalogue: touchpoint, channel, stage, medium, control, cost_type,
+        primary_metric, description, source (builtin|user|auto), reviewed, n_events."""
+        usage = self.store.execute(touchpoint_usage(self.store.table("events")))
+        user = self.store.execute(self.store.table("touchpoints"))
+        return J.catalogue(user, usage)
+
+    def journeys(self, *, converting_only: bool = False) -> pd.DataFrame:
+        """One row per journey (journey_id, customer_id, started_at, ended_at, n_touches,
+        duration_hours, path, channel_path, converted, conversion_type,
+        conversion_touchpoint, revenue), ordered by customer and start."""
+        j = self.journeys_table()
+        if converting_only:
+            j = j.filter(j.converted)
+        return self.store.execute(j.order_by(["customer_id", "started_at", "journey_id"]))
+
+    def top_paths(self, *, top: int = 10, converting_only: bool = False,
+                  level: str = "touchpoint") -> pd.DataFrame:
+        """Most frequent paths: path, n_journeys, n_conversions, conversion_rate, revenue."""
+        if level not in ("touchpoint", "channel"):
+            raise ConfigError(f"level must be 'touchpoint' or 'channel', not {level!r}")
+        if top < 1:
+            raise ConfigError(f"top must be at least 1, not {top}")
+        expr = J.top_paths(self.journeys_table(), top=top, converting_only=converting_only,
+                           level=level)
+        return self.store.execute(expr)
+
+    def scorecard(self) -> pd.DataFrame:
+        """One row per touchpoint with reach, touches, CTR, engagement, open rate, journeys,
+        conversion rate, cost, influenced revenue and CSAT/NPS/CES with n (see
+        :mod:`touchlens.metrics.touchpoint` for every formula)."""
+        tagged = self._tagged()
+        journey_table = J.journeys(tagged)
+        ex = self.store.execute
+        activity = ex(M.touchpoint_activity(tagged))
+        per_journey = ex(M.touchpoint_journeys(tagged, journey_table))
+        spend = ex(M.touchpoint_spend(self.store.table("costs")))
+        fb = self.store.table("feedback")
+        cx = M.cx_scores(ex(M.cx_counts(fb.filter(fb.touchpoint.notnull()), ["touchpoint"])))
+        return M.scorecard_frame(self.touchpoints(), activity, per_journey, spend, cx)
+
+    def cx_scores(self, by: str = "touchpoint") -> pd.DataFrame:
+        """NPS/CSAT/CES with n and 95% CIs per ``by`` column of feedback."""
+        fb = self.store.table("feedback")
+        if by not in fb.columns:
+            raise ConfigError(f"cannot group feedback by {by!r}; use one of {fb.columns}")
+        return M.cx_scores(self.store.execute(M.cx_counts(fb, [by])))
+
+    def stats(self) -> dict[str, int]:
+        """Row counts: events, customers (stitched), feedback, quarantined."""
+        ev = self.events()
+        customers = int(self.store.execute(ev.customer_id.nunique().as_table()).iloc[0, 0])
+        return {"events": self.store.count("events"), "customers": customers,
+                "feedback": self.store.count("feedback"),
+                "quarantined": self.store.count("quarantine")}
+
+
+def _results_frame(results: list) -> pd.DataFrame:
+    cols = ["file", "kind", "rows_in", "stored", "quarantined", "duplicates", "batch_id"]
+    return pd.DataFrame([{k: getattr(r, k) for k in cols} for r in results], columns=cols)
