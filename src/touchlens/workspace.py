@@ -49,8 +49,9 @@ class Workspace:
         from touchlens.store.spark import spark_session
 
         settings = (settings or Settings()).model_copy(update=overrides)
+        owns = session is None
         session = session or spark_session(master=master, warehouse=warehouse)
-        return cls(Store.open_spark(session), settings)
+        return cls(Store.open_spark(session, owns_session=owns), settings)
 
     def close(self) -> None:
         self.store.close()

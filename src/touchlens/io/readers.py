@@ -9,6 +9,7 @@ invalid JSON), as ``(row_number, field, reason, raw_text)``, for the quarantine.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 from pathlib import Path
@@ -54,6 +55,11 @@ def read_file(path: Path, fmt: str) -> tuple[pd.DataFrame, list[BadRow]]:
 
 def _decode(path: Path) -> str:
     data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":  # gzip-compressed export
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise UnreadableFileError(f"{path}: broken gzip file ({exc})") from exc
     if b"\x00" in data[:65536]:
         raise UnreadableFileError(f"{path}: binary content (NUL bytes); not a text file")
     try:

@@ -5,7 +5,8 @@ Columns and definitions:
 - ``touches``: events at the touchpoint; ``impressions``, ``clicks``: events of those types.
 - ``ctr`` = clicks / impressions (NaN without impressions).
 - ``engagement_rate`` = engagements (click, engagement, review, mention events) / reach.
-- ``open_rate`` = unique opens / delivered, where a unit is a (customer, campaign) pair.
+- ``open_rate`` = unique opens / delivered, where a unit is a (customer, campaign) pair and
+  only opens of delivered units count (so it stays within 0..1).
 - ``journeys``: journeys containing the touchpoint; ``converting_journeys``: those that
   converted; ``conversion_rate`` = converting_journeys / journeys.
 - ``cost``: spend from the ``costs`` table when the touchpoint has any there, otherwise the sum
@@ -28,18 +29,25 @@ from touchlens.store.schema import ENGAGEMENT_EVENT_TYPES
 def touchpoint_activity(tagged: ir.Table) -> ir.Table:
     """Event counts per touchpoint from journey-tagged events."""
     t = tagged
-    unit = t.customer_id + "|" + t.campaign.fill_null("")
     et = t.event_type
-    return t.group_by("touchpoint").agg(
+    counts = t.group_by("touchpoint").agg(
         reach=t.customer_id.nunique(),
         touches=t.count(),
         impressions=(et == "impression").cast("int64").sum(),
         clicks=(et == "click").cast("int64").sum(),
         engagements=et.isin(ENGAGEMENT_EVENT_TYPES).cast("int64").sum(),
-        delivered_units=unit.nunique(where=et == "delivered"),
-        opened_units=unit.nunique(where=(et == "open")),
         event_cost=t.cost.sum(),
     )
+    mail = t.filter(et.isin(["delivered", "open"]))
+    units = mail.group_by(["touchpoint", "customer_id", mail.campaign.fill_null("")]).agg(
+        delivered=(mail.event_type == "delivered").any(),
+        opened=(mail.event_type == "open").any(),
+    )
+    rates = units.group_by("touchpoint").agg(
+        delivered_units=units.delivered.cast("int64").sum(),
+        opened_units=(units.delivered & units.opened).cast("int64").sum(),
+    )
+    return counts.left_join(rates, "touchpoint").drop("touchpoint_right")
 
 
 def touchpoint_journeys(tagged: ir.Table, journey_table: ir.Table) -> ir.Table:

@@ -45,10 +45,12 @@ class Store:
     context manager only orders the writes (data first, the ingest log last).
     """
 
-    def __init__(self, con: Any, engine: str, *, session: Any = None) -> None:
+    def __init__(self, con: Any, engine: str, *, session: Any = None,
+                 owns_session: bool = False) -> None:
         self.con = con
         self.engine = engine
         self.session = session
+        self.owns_session = owns_session
         self._in_tx = False
 
     # -- opening -------------------------------------------------------------------------
@@ -74,15 +76,19 @@ class Store:
         return store
 
     @classmethod
-    def open_spark(cls, session: Any) -> Store:
-        """Wrap a configured SparkSession (see :mod:`touchlens.store.spark`)."""
+    def open_spark(cls, session: Any, *, owns_session: bool = False) -> Store:
+        """Wrap a configured SparkSession (see :mod:`touchlens.store.spark`); the session is
+        stopped on :meth:`close` only when ``owns_session``."""
         from touchlens.store.spark import connect_spark
 
-        store = cls(connect_spark(session), "spark", session=session)
+        store = cls(connect_spark(session), "spark", session=session, owns_session=owns_session)
         store.ensure_schema()
         return store
 
     def close(self) -> None:
+        # Ibis's PySpark disconnect() stops the SparkSession: only do it for our own session.
+        if self.engine == "spark" and not self.owns_session:
+            return
         with contextlib.suppress(Exception):
             self.con.disconnect()
 
@@ -118,9 +124,16 @@ class Store:
 
     def execute(self, expr: ir.Expr) -> pd.DataFrame:
         try:
-            return expr.to_pandas()
+            frame = expr.to_pandas()
         except Exception as exc:
             raise StoreError(f"query failed on {self.engine}: {exc}") from exc
+        if self.engine == "spark":
+            # Spark's TIMESTAMP has no zone; the session runs in UTC, so label the values UTC
+            # to give the same frames as DuckDB's TIMESTAMPTZ.
+            for col in frame.columns:
+                if pd.api.types.is_datetime64_dtype(frame[col]) and frame[col].dt.tz is None:
+                    frame[col] = frame[col].dt.tz_localize("UTC").astype("datetime64[us, UTC]")
+        return frame
 
     def count(self, name: str) -> int:
         return int(self.table(name).count().to_pyarrow().as_py())
@@ -187,7 +200,7 @@ class Store:
         # Spark: build a DataFrame from Arrow, anti-join on the key with null-safe equality,
         # then insertInto the managed table (column order = schema order).
         spark = self.session
-        df = spark.createDataFrame(table.to_pandas(types_mapper=None))
+        df = spark.createDataFrame(table)  # pyspark 4 takes Arrow directly (no pandas detour)
         if key:
             existing = spark.table(name).select(*[f"`{k}`" for k in key]).alias("t")
             cond = [df[k].eqNullSafe(existing[k]) for k in key]
