@@ -75,7 +75,8 @@ def test_events_without_ids_get_stable_ids(tmp_path):
     assert (res.stored, res.duplicates) == (1, 2)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 4), st.integers(0, 20)), max_size=40))
 def test_invariant_holds_for_any_mix(tmp_path_factory, rows):
     ws = Workspace.open(":memory:")
@@ -121,7 +122,6 @@ def test_pii_is_stored_only_as_salted_hash(tmp_path):
                    "email,OLA@example.pl ,c2\n")
     ws.ingest(p, "events")
     ws.ingest(ids, "identities")
-    raw = ws.store.con.con
     dump = json.dumps([ws.store.table(t).to_pyarrow().to_pylist()
                        for t in ("events", "identities", "quarantine")], default=str).lower()
     for secret in ("kowalski", "ola@example", "600-100-200", "600100200"):
@@ -186,7 +186,7 @@ def test_arrow_ingest_counts_like_files(make_workspace, tiny_events):
     ws = make_workspace()
     broken = tiny_events.set_column(
         tiny_events.schema.get_field_index("channel"), "channel",
-        pa.array([None] + tiny_events["channel"].to_pylist()[1:], pa.string()))
+        pa.array([None, *tiny_events["channel"].to_pylist()[1:]], pa.string()))
     res = ws.ingest_arrow(broken, "events").iloc[0]
     assert (res.rows_in, res.stored, res.quarantined) == (20, 19, 1)
     assert ws.ingest_arrow(tiny_events, "events").iloc[0].stored == 1

@@ -94,7 +94,8 @@ def test_events_follow_the_stitched_customer(tmp_path):
 ids = st.sampled_from([f"{i}" for i in range(8)])
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(st.tuples(st.one_of(st.none(), ids.map(lambda s: "c" + s)),
                        st.one_of(st.none(), ids.map(lambda s: "a" + s)))

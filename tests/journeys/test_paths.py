@@ -70,7 +70,8 @@ events = st.tuples(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(events, max_size=30), st.sampled_from([1.0, 7.0, 30.0]))
 def test_splitter_matches_oracle(rows, lookback_days):
     ws = Workspace.open(":memory:", lookback_days=lookback_days)
