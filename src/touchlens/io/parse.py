@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
 _SNAKE = re.compile(r"[\s\-/.]+")
@@ -20,8 +22,25 @@ def omap(s: pd.Series, fn) -> pd.Series:
     return pd.Series(out, index=s.index, dtype=object)
 
 
+def _arrow_strings(s: pd.Series) -> pa.ChunkedArray | pa.Array | None:
+    """The column as an Arrow string array when it holds only strings/None, else None."""
+    try:
+        return pa.array(s, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+
+
+def _to_object(arr: pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(arr.to_numpy(zero_copy_only=False), index=index, dtype=object)
+
+
 def blank_to_none(s: pd.Series) -> pd.Series:
     """Strings stripped; empty strings and NaN become None; non-strings become their text."""
+    arr = _arrow_strings(s) if s.dtype == object or pd.api.types.is_string_dtype(s) else None
+    if arr is not None:  # vectorised path (Arrow compute) for plain string columns
+        trimmed = pc.utf8_trim_whitespace(arr)
+        cleaned = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+        return _to_object(cleaned, s.index)
 
     def one(v: object) -> object:
         if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
@@ -36,7 +55,9 @@ def blank_to_none(s: pd.Series) -> pd.Series:
 
 def snake(s: pd.Series) -> pd.Series:
     """Lower-case identifiers with spaces, dashes, slashes and dots turned into ``_``."""
-    return omap(blank_to_none(s), lambda v: _SNAKE.sub("_", v.lower()))
+    arr = pa.array(blank_to_none(s), type=pa.string(), from_pandas=True)
+    lowered = pc.replace_substring_regex(pc.utf8_lower(arr), _SNAKE.pattern, "_")
+    return _to_object(lowered, s.index)
 
 
 def timestamps(s: pd.Series, fmt: str | None = None,

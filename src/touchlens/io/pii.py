@@ -11,10 +11,12 @@ import hashlib
 import re
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 PII_COLUMNS = ("email", "e_mail", "mail", "phone", "phone_number", "telefon", "msisdn")
 HASH_PREFIX = "h:"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$")
 _NON_DIGIT = re.compile(r"\D+")
 
 
@@ -63,5 +65,11 @@ def hash_series(values: pd.Series, salt: str, kind: str) -> pd.Series:
 
 def hash_email_ids(values: pd.Series, salt: str) -> pd.Series:
     """Customer/anonymous ids that are email addresses are hashed like emails."""
-    out = [pii_hash(v, salt, "email") if looks_like_email(v) else v for v in values.tolist()]
-    return pd.Series(out, index=values.index, dtype=object)
+    arr = pa.array(values, type=pa.string(), from_pandas=True)
+    hits = pc.fill_null(pc.match_substring_regex(arr, _EMAIL.pattern), False)
+    if not pc.any(hits).as_py():
+        return values
+    out = values.copy()
+    mask = hits.to_numpy(zero_copy_only=False)
+    out[mask] = [pii_hash(v, salt, "email") for v in values[mask]]
+    return out

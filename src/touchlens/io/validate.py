@@ -141,8 +141,7 @@ def _events(frame, problems, mapping, salt, currency) -> pd.DataFrame:
                                            mapping.formats.get("occurred_at"), mapping.timezone)
     problems.add("occurred_at", bad, "not a timestamp (ISO-8601 or the mapping's format) "
                  "within 1990-2099: {value}")
-    problems.add("occurred_at", _col(frame, "occurred_at").isna() |
-                 P.blank_to_none(_col(frame, "occurred_at")).isna(), "required, missing")
+    problems.add("occurred_at", out.occurred_at.isna() & ~bad, "required, missing")
     out["customer_id"] = _ids(frame, "customer_id", salt)
     out["anonymous_id"] = _ids(frame, "anonymous_id", salt)
     problems.add("customer_id", out.customer_id.isna() & out.anonymous_id.isna(),
