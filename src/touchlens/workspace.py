@@ -108,12 +108,14 @@ class Workspace:
         self.refresh()
         return J.resolved_events(self.store.table("events"), self.store.table("identity_map"))
 
-    def _tagged(self) -> ir.Table:
+    def journey_events(self) -> ir.Table:
+        """Events tagged with ``journey_id`` and ``is_conversion`` (lazy Ibis table; grain:
+        one row per event; see :func:`touchlens.journeys.journey_events`)."""
         return J.journey_events(self.events(), self.settings.lookback_days)
 
     def journeys_table(self) -> ir.Table:
         """Journeys as a lazy Ibis table (see :func:`touchlens.journeys.journeys`)."""
-        return J.journeys(self._tagged())
+        return J.journeys(self.journey_events())
 
     # -- analyses ------------------------------------------------------------------------
     def touchpoints(self) -> pd.DataFrame:
@@ -147,7 +149,7 @@ class Workspace:
         """One row per touchpoint with reach, touches, CTR, engagement, open rate, journeys,
         conversion rate, cost, influenced revenue and CSAT/NPS/CES with n (see
         :mod:`touchlens.metrics.touchpoint` for every formula)."""
-        tagged = self._tagged()
+        tagged = self.journey_events()
         journey_table = J.journeys(tagged)
         ex = self.store.execute
         activity = ex(M.touchpoint_activity(tagged))
