@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -22,6 +23,7 @@ class Settings(BaseModel):
       before the conversion (DOMAIN.md default 30); older touches form a separate null journey.
     - ``currency``: ISO 4217 code given to revenue/spend rows that carry none.
     - ``duckdb_memory_limit`` / ``duckdb_threads`` / ``duckdb_temp_directory``: engine limits.
+    - ``consent_default`` / ``retention_days``: privacy settings (docs/privacy.md).
     """
 
     lookback_days: float = Field(30.0, gt=0)
@@ -29,3 +31,7 @@ class Settings(BaseModel):
     duckdb_memory_limit: str | None = None
     duckdb_threads: int | None = Field(None, ge=1)
     duckdb_temp_directory: str | None = None
+    # Governance (docs/privacy.md): customers without a consent record count as "denied"
+    # (opt-in) or "granted" (opt-out); retention periods in days per table.
+    consent_default: Literal["denied", "granted"] = "denied"
+    retention_days: dict[str, float] = Field(default_factory=dict)

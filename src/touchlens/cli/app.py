@@ -8,9 +8,23 @@ from __future__ import annotations
 
 import typer
 
-from touchlens.cli import demo, ingest, views
-from touchlens.cli.deps import DbOption
+from touchlens.cli import (
+    ai_visibility,
+    attach,
+    attribution,
+    demo,
+    governance,
+    ingest,
+    insights,
+    loyalty,
+    monitoring,
+    serve,
+    views,
+    voc,
+)
+from touchlens.cli.deps import DbOption, EngineOption, MasterOption
 from touchlens.cli.errors import TranslatingGroup
+from touchlens.governance.actor import acting_as
 
 HELP = """Customer touchpoints: journeys, touchpoint metrics and feedback, from your event files.
 
@@ -33,15 +47,28 @@ def create_app() -> typer.Typer:
     )
 
     @cli.callback()
-    def root(db: DbOption = None) -> None:
+    def root(ctx: typer.Context, db: DbOption = None, engine: EngineOption = None,
+             spark_master: MasterOption = None) -> None:
         """Global options (``--db`` may also follow each command)."""
+        ctx.with_resource(acting_as("cli"))  # the audit log names the CLI as the actor
 
     cli.command("demo")(demo.demo)
     cli.command("ingest")(ingest.ingest)
+    cli.command("attach")(attach.attach)
     cli.command("quarantine")(views.quarantine)
     cli.command("touchpoints")(views.touchpoints)
     cli.command("journeys")(views.journeys)
     cli.command("scorecard")(views.scorecard)
+    cli.command("attribution")(attribution.attribution)  # docs/attribution.md
+    cli.command("ai-visibility")(ai_visibility.ai_visibility)  # docs/ai_visibility.md
+    loyalty.register(cli)  # rfm, cohorts, churn, clv, loyalty drivers, segments, recommend
+    insights.register(cli)  # funnel, flows, journey-map, moments, fix-first … (docs/insights.md)
+    cli.command("serve")(serve.serve)  # the web face: API, collector, dashboard
+    cli.add_typer(serve.keys_app, name="keys")
+    cli.command("report")(serve.report)
+    governance.register(cli)  # erase, retention show|set|apply, audit, consent
+    monitoring.register(cli)  # alerts, watch, abtest, experiment … (docs/monitoring.md)
+    voc.register(cli)  # voc scores|changes|sentiment|analyze|topics|pain-points (docs/voc.md)
     return cli
 
 

@@ -38,6 +38,7 @@ class InputFormat(StrEnum):
     csv = "csv"
     parquet = "parquet"
     jsonl = "jsonl"
+    ga4 = "ga4"
     json = "json"
 
 
@@ -79,14 +80,17 @@ def ingest(
                                    show_default=False)
     ],
     kind: Annotated[
-        Kind, typer.Option("--kind", "-k", help="What the files hold.", show_default=False)
-    ],
+        Kind | None,
+        typer.Option("--kind", "-k", help="What the files hold (required, except with "
+                     "--format ga4: events).", show_default=False),
+    ] = None,
     fmt: Annotated[
         InputFormat | None,
         typer.Option(
             "--format",
-            help="Input format; default from each file's extension. 'json' is not an input "
-            "format: it means --output json.",
+            help="Input format; default from each file's extension. 'ga4': a GA4 BigQuery "
+            "export (Parquet or JSON Lines). 'json' is not an input format: it means "
+            "--output json.",
             show_default=False,
         ),
     ] = None,
@@ -110,6 +114,11 @@ def ingest(
     could not be read at all (the other files are still ingested).
     """
     summary = _output(fmt, output)
+    if kind is None:
+        if fmt is not InputFormat.ga4:
+            raise typer.BadParameter("missing --kind (events, feedback, costs, ...)",
+                                     param_hint="'--kind'")
+        kind = Kind("events")
     input_format = None if fmt in (None, InputFormat.json) else fmt.value
     rows: list[dict[str, Any]] = []
     failed = 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
@@ -208,10 +209,21 @@ def journeys(
     ] = Level.touchpoint,
     fmt: FormatOption = OutputFormat.table,
     db: DbOption = None,
+    export_paths: Annotated[Path | None, typer.Option(
+        "--export-paths", dir_okay=False, help="Also write every journey path to FILE.csv in "
+        "the ChannelAttribution format (path, total_conversions, total_conversion_value, "
+        "total_null; docs/attribution.md).")] = None,
 ) -> None:
     """Show the most frequent journey paths with conversions, conversion rate and revenue."""
     with open_workspace(resolve_db(ctx, db)) as ws:
         df = ws.top_paths(top=top, converting_only=converting_only, level=level.value)
+        if export_paths is not None:
+            from touchlens.attribution import write_paths
+
+            table = ws.attribution_paths(level=level.value)
+            write_paths(table, export_paths)
+            err_console().print(f"wrote {len(table):,} paths to {export_paths}", style="dim",
+                                highlight=False)
     kind = "converting journeys" if converting_only else "journeys"
     title = f"Top {top} {kind} ({level.value} paths)"
     emit(df, TOP_PATH_COLUMNS, fmt, lambda: top_paths_table(df, currency=None, title=title))

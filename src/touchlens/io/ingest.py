@@ -19,7 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from touchlens.config import Settings
+from touchlens.errors import SchemaError
+from touchlens.io.adapters.referrals import tag_ai_arrivals
 from touchlens.io.mapping import Mapping
+from touchlens.io.pii import hash_pii_text
 from touchlens.io.readers import ROW, BadRow, arrow_to_frame, detect_format, read_file
 from touchlens.io.validate import check
 from touchlens.store import Store
@@ -65,9 +68,13 @@ def ingest_path(store: Store, path: str | Path, kind: str, *, fmt: str | None = 
     path = Path(path)
     started = datetime.now(UTC)
     fmt = detect_format(path, fmt)
+    if fmt == "ga4" and kind != "events":
+        raise SchemaError(f"{path}: a GA4 export holds events; ingest it as kind 'events', "
+                          f"not {kind!r}")
     frame, bad_rows = read_file(path, fmt)
     return _ingest(store, frame, bad_rows, kind, file=str(path), sha256=sha256_file(path),
-                   mapping=mapping, settings=settings, started=started)
+                   mapping=mapping, settings=settings, started=started,
+                   ai_arrivals=fmt != "ga4")
 
 
 def ingest_table(store: Store, table: pa.Table, kind: str, *, source: str = "<arrow>",
@@ -81,16 +88,22 @@ def ingest_table(store: Store, table: pa.Table, kind: str, *, source: str = "<ar
 
 def _ingest(store: Store, frame: pd.DataFrame, bad_rows: list[BadRow], kind: str, *, file: str,
             sha256: str, mapping: Mapping | None, settings: Settings | None,
-            started: datetime) -> IngestResult:
+            started: datetime, ai_arrivals: bool = True) -> IngestResult:
     settings = settings or Settings()
     mapping = mapping or Mapping()
     if len(frame.columns) > 1 or len(frame):
         frame = mapping.apply(frame, file)
+    if kind == "events" and ai_arrivals:  # utm_source=chatgpt.com… → ai_assistant/ai_answer
+        frame = tag_ai_arrivals(frame)
     rows_in = len(frame) + len(bad_rows)
     salt = store.get_meta("pii_salt") or ""
     checked = check(kind, frame, file=file, salt=salt, currency=settings.currency,
                     mapping=mapping) if len(frame) else None
+    # The quarantine keeps no email/phone in clear (docs/privacy.md): unsplittable rows may
+    # hold them anywhere; validated rows had their PII columns hashed, ids may still be emails.
+    bad_rows = [(n, f, r, hash_pii_text(raw, salt)) for n, f, r, raw in bad_rows]
     problems = _problem_rows(bad_rows, checked.problems if checked else None)
+    problems["raw"] = [hash_pii_text(r, salt, phones=False) for r in problems["raw"]]
     good = checked.good if checked else S.TABLES[kind].empty_table()
     unique = _first_per_key(good, S.KINDS[kind]["key"])
     batch_id = uuid.uuid4().hex
@@ -136,10 +149,13 @@ def _first_per_key(table: pa.Table, key: tuple[str, ...]) -> pa.Table:
 
 
 def _already_ingested(store: Store, kind: str, sha256: str) -> bool:
+    if store.engine == "duckdb":  # hot path for small API batches: plain SQL, no compile
+        row = store.con.con.execute(
+            "SELECT count(*) FROM ingest_log WHERE sha256 = ? AND kind = ?", [sha256, kind]
+        ).fetchone()
+        return bool(row and row[0])
     log = store.table("ingest_log")
-    hits = store.execute(log.filter((log.sha256 == sha256) & (log.kind == kind)).count()
-                         .as_table())
-    return bool(int(hits.iloc[0, 0]))
+    return bool(store.scalar(log.filter((log.sha256 == sha256) & (log.kind == kind)).count()))
 
 
 def _quarantine_table(problems: pd.DataFrame, batch_id: str, kind: str, file: str) -> pa.Table:

@@ -20,9 +20,10 @@ import pyarrow.parquet as pq
 
 from touchlens.errors import UnreadableFileError
 
-FORMATS = ("csv", "jsonl", "parquet")
+FORMATS = ("csv", "jsonl", "parquet", "ga4")  # ga4: BigQuery export, see io.adapters.ga4
 ROW = "_row_number"
 BadRow = tuple[int, str, str, str]
+NUL_REASON = "a NUL character or invalid Unicode (lone surrogate) in a value; not text"
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
@@ -45,6 +46,10 @@ def detect_format(path: Path, fmt: str | None) -> str:
 def read_file(path: Path, fmt: str) -> tuple[pd.DataFrame, list[BadRow]]:
     if not path.exists():
         raise UnreadableFileError(f"{path}: no such file")
+    if fmt == "ga4":
+        from touchlens.io.adapters.ga4 import read_ga4  # the adapter reads through this module
+
+        return read_ga4(path)
     if fmt == "parquet":
         return read_parquet(path), []
     text = _decode(path)
@@ -60,7 +65,17 @@ def _decode(path: Path) -> str:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
             raise UnreadableFileError(f"{path}: broken gzip file ({exc})") from exc
-    if b"\x00" in data[:65536]:
+    if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff") or data[:2] in (b"\xff\xfe",
+                                                                             b"\xfe\xff"):
+        codec = "utf-32" if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff") else "utf-16"
+        try:  # "Unicode text" exports (Excel, PowerShell) carry a UTF-16/32 byte-order mark
+            return data.decode(codec)
+        except UnicodeDecodeError as exc:
+            raise UnreadableFileError(f"{path}: broken {codec.upper()} text ({exc})") from exc
+    sample = data[:65536]
+    if sample.count(b"\x00") * 100 > len(sample):  # over 1% NUL bytes
+        # Many NULs: binary (or UTF-16 without a byte-order mark). A stray NUL only costs its
+        # row (quarantined by the readers).
         raise UnreadableFileError(f"{path}: binary content (NUL bytes); not a text file")
     try:
         return data.decode("utf-8-sig")
@@ -95,6 +110,7 @@ def read_csv_text(text: str, path: Path) -> tuple[pd.DataFrame, list[BadRow]]:
         dupes = sorted({h for h in header if header.count(h) > 1})
         raise UnreadableFileError(f"{path}: duplicate column names in header: {dupes}")
     width = len(header)
+    has_nul = "\x00" in text
     rows: list[list[str]] = []
     numbers: list[int] = []
     bad: list[BadRow] = []
@@ -115,6 +131,9 @@ def read_csv_text(text: str, path: Path) -> tuple[pd.DataFrame, list[BadRow]]:
             bad.append((n, "_row", f"expected {width} fields, got {len(rec)}",
                         json.dumps(rec, ensure_ascii=False)))
             continue
+        if has_nul and any("\x00" in v for v in rec):
+            bad.append((n, "_row", NUL_REASON, json.dumps(rec)))
+            continue
         rows.append(rec)
         numbers.append(n)
     frame = pd.DataFrame(rows, columns=header, dtype=object)
@@ -125,6 +144,7 @@ def read_csv_text(text: str, path: Path) -> tuple[pd.DataFrame, list[BadRow]]:
 def read_jsonl_text(text: str, path: Path) -> tuple[pd.DataFrame, list[BadRow]]:
     """Parse JSON Lines; a JSON array file is accepted too. Nested values are kept as JSON."""
     stripped = text.lstrip()
+    escapes = "\\u" in text  # only \u escapes can smuggle NULs or lone surrogates in
     records: list[dict] = []
     numbers: list[int] = []
     bad: list[BadRow] = []
@@ -149,7 +169,10 @@ def read_jsonl_text(text: str, path: Path) -> tuple[pd.DataFrame, list[BadRow]]:
             continue
         if not isinstance(obj, dict):
             bad.append((number, "_line", f"expected a JSON object, got {type(obj).__name__}",
-                        json.dumps(obj, ensure_ascii=False)[:2000]))
+                        json.dumps(obj)[:2000]))
+            continue
+        if escapes and not _clean_text(obj):
+            bad.append((number, "_line", NUL_REASON, json.dumps(obj)[:2000]))
             continue
         records.append({k: _flatten(v) for k, v in obj.items()})
         numbers.append(number)
@@ -159,6 +182,24 @@ def read_jsonl_text(text: str, path: Path) -> tuple[pd.DataFrame, list[BadRow]]:
     frame = frame.astype(object)
     frame[ROW] = pd.Series(numbers, dtype="int64")
     return frame, bad
+
+
+def _clean_text(value: object) -> bool:
+    """False when a parsed JSON value holds a NUL or a lone surrogate (from ``\\u`` escapes):
+    such strings cannot be stored as UTF-8 text."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_clean_text(k) and _clean_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_clean_text(v) for v in value)
+    return True
 
 
 def _flatten(value: object) -> object:

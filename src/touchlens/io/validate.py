@@ -8,6 +8,7 @@ every reason, in words a person can act on. A bad value never raises.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -284,6 +285,94 @@ def _touchpoints(frame, problems, mapping, salt, currency) -> pd.DataFrame:
     return out
 
 
+def _ai_answers(frame, problems, mapping, salt, currency) -> pd.DataFrame:
+    """Collected AI-assistant answers (see :mod:`touchlens.aivis`)."""
+    out = pd.DataFrame(index=frame.index)
+    out["collected_at"], bad = P.timestamps(_col(frame, "collected_at"),
+                                            mapping.formats.get("collected_at"), mapping.timezone)
+    problems.add("collected_at", bad, "not a timestamp within 1990-2099: {value}")
+    problems.add("collected_at", out.collected_at.isna() & ~bad, "required, missing")
+    out["assistant"] = P.snake(_col(frame, "assistant"))
+    problems.add("assistant", out.assistant.isna(), "required, missing")
+    for name in ("prompt", "answer"):
+        out[name] = P.blank_to_none(_col(frame, name))
+        problems.add(name, out[name].isna(), "required, missing")
+    out["topic"] = P.blank_to_none(_col(frame, "topic"))
+    urls = P.omap(P.blank_to_none(_col(frame, "cited_urls")), _url_list)
+    problems.add("cited_urls", urls == "", "not a list of URLs (a JSON array, or URLs separated "
+                 "by spaces, commas, semicolons or |): {value}")
+    out["cited_urls"] = urls
+    out["market"] = P.omap(P.blank_to_none(_col(frame, "market")), str.upper)
+    out["language"] = P.omap(P.blank_to_none(_col(frame, "language")), str.lower)
+    out["answer_id"] = P.blank_to_none(_col(frame, "answer_id"))
+    missing = out.answer_id.isna()
+    if missing.any():  # a stable id from the content makes re-ingest idempotent
+        basis = out.loc[missing, ["collected_at", "assistant", "prompt", "answer"]]
+        hashed = pd.util.hash_pandas_object(basis.astype(str), index=False)
+        out.loc[missing, "answer_id"] = "g:" + hashed.map("{:016x}".format)
+    return out
+
+
+def _url_list(value: str) -> str:
+    """URLs as a JSON array text; "" when the value is not a list of URLs."""
+    if value.startswith("["):
+        try:
+            items = json.loads(value)
+        except json.JSONDecodeError:
+            return ""
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            return ""
+    else:
+        items = [u for u in re.split(r"[\s,;|]+", value) if u]
+    items = [i.strip() for i in items if i.strip()]
+    return json.dumps(items, ensure_ascii=False)
+
+
+_CONSENT_STATUS = {
+    "granted": "granted", "grant": "granted", "given": "granted", "yes": "granted",
+    "true": "granted", "1": "granted", "opt_in": "granted", "opted_in": "granted",
+    "accepted": "granted", "denied": "denied", "deny": "denied", "no": "denied",
+    "false": "denied", "0": "denied", "opt_out": "denied", "opted_out": "denied",
+    "withdrawn": "denied", "revoked": "denied", "refused": "denied", "rejected": "denied",
+}
+
+
+def _consent(frame, problems, mapping, salt, currency) -> pd.DataFrame:
+    """Consent records (touchlens.governance.consent): who, purpose, granted|denied, when.
+
+    The person is a customer_id, else an email, else a phone (both already hashed)."""
+    out = pd.DataFrame(index=frame.index)
+    out["occurred_at"], bad = P.timestamps(_col(frame, "occurred_at"),
+                                           mapping.formats.get("occurred_at"), mapping.timezone)
+    problems.add("occurred_at", bad, "not a timestamp within 1990-2099: {value}")
+    problems.add("occurred_at", out.occurred_at.isna() & ~bad, "required, missing")
+    ids = {"customer": _ids(frame, "customer_id", salt)}
+    for column in frame.columns:
+        kind = pii_kind(column)
+        if kind and kind not in ids:
+            ids[kind] = P.blank_to_none(frame[column])
+    out["customer_id"] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    out["id_type"] = out["customer_id"]
+    for id_type, values in ids.items():
+        take = out.customer_id.isna() & values.notna()
+        out.loc[take, "customer_id"] = values[take]
+        out.loc[take, "id_type"] = id_type
+    problems.add("customer_id", out.customer_id.isna(), "a customer_id, email or phone is required")
+    purpose = P.snake(_col(frame, "purpose")).replace({"personalisation": "personalization"})
+    problems.add("purpose", ~purpose.isin(S.CONSENT_PURPOSES),
+                 "unknown purpose {value}; use one of " + ", ".join(S.CONSENT_PURPOSES))
+    out["purpose"] = purpose
+    status = P.snake(_col(frame, "status"))
+    out["status"] = status.map(_CONSENT_STATUS)
+    problems.add("status", out.status.isna(), "{value} is not granted or denied (or yes/no, "
+                 "true/false, opt_in/opt_out, withdrawn)")
+    out["source"] = P.blank_to_none(_col(frame, "source"))
+    return out
+
+
 _BUILDERS = {"events": _events, "feedback": _feedback, "costs": _costs,
-             "identities": _identities, "touchpoints": _touchpoints}
+             "identities": _identities, "touchpoints": _touchpoints, "ai_answers": _ai_answers}
 _EXTRA_OK = {"feedback": ("email", "phone")}
+_BUILDERS["consent"] = _consent
+_EXTRA_OK["consent"] = ("email", "e_mail", "mail", "phone", "phone_number", "telefon",
+                        "msisdn")

@@ -21,7 +21,7 @@ from touchlens.config import Settings
 from touchlens.errors import StoreError
 from touchlens.store import schema as S
 
-_DUCK_TYPES = {
+DUCK_TYPES = {
     pa.string(): "VARCHAR",
     pa.float64(): "DOUBLE",
     pa.int32(): "INTEGER",
@@ -30,6 +30,10 @@ _DUCK_TYPES = {
     pa.bool_(): "BOOLEAN",
     S.TS: "TIMESTAMPTZ",
 }
+
+
+ATTACHABLE = ("events", "feedback", "costs", "identities")
+_IMMUTABLE_META = ("pii_salt", "schema_version")  # safe to cache: never change once written
 
 
 def _quote(name: str) -> str:
@@ -51,6 +55,8 @@ class Store:
         self.engine = engine
         self.session = session
         self.owns_session = owns_session
+        self._attached: set[str] | None = None
+        self._meta_cache: dict[str, str] = {}
         self._in_tx = False
 
     # -- opening -------------------------------------------------------------------------
@@ -83,6 +89,7 @@ class Store:
 
         store = cls(connect_spark(session), "spark", session=session, owns_session=owns_session)
         store.ensure_schema()
+        store.refresh_attached()  # Spark's temporary views do not outlive a session
         return store
 
     def close(self) -> None:
@@ -100,7 +107,7 @@ class Store:
             if name in existing:
                 continue
             if self.engine == "duckdb":
-                cols = ", ".join(f"{_quote(f.name)} {_DUCK_TYPES[f.type]}" for f in arrow_schema)
+                cols = ", ".join(f"{_quote(f.name)} {DUCK_TYPES[f.type]}" for f in arrow_schema)
                 self.con.con.execute(f"CREATE TABLE IF NOT EXISTS {_quote(name)} ({cols})")
             else:
                 self.con.create_table(name, schema=ibis.Schema.from_pyarrow(arrow_schema))
@@ -110,9 +117,25 @@ class Store:
             self.set_meta("pii_salt", secrets.token_hex(16))
 
     def get_meta(self, key: str) -> str | None:
-        t = self.table("meta")
-        df = self.execute(t.filter(t.key == key).select("value"))
-        return None if df.empty else str(df["value"].iloc[-1])
+        if key in _IMMUTABLE_META and key in self._meta_cache:
+            return self._meta_cache[key]
+        if self.engine == "duckdb":  # a hot path (every ingest batch): skip Ibis compilation
+            rows = self.con.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+            value = str(rows[-1][0]) if rows else None
+        else:
+            t = self.table("meta")
+            df = self.execute(t.filter(t.key == key).select("value"))
+            value = None if df.empty else str(df["value"].iloc[-1])
+        if key in _IMMUTABLE_META and value is not None:
+            self._meta_cache[key] = value
+        return value
+
+    def scalar(self, expr: ir.Scalar) -> object:
+        """One value of a scalar expression (counts, flags)."""
+        try:
+            return expr.to_pyarrow().as_py()
+        except Exception as exc:
+            raise StoreError(f"query failed on {self.engine}: {exc}") from exc
 
     def set_meta(self, key: str, value: str) -> None:
         self.delete_where("meta", "key", [key])
@@ -120,7 +143,28 @@ class Store:
 
     # -- reading -------------------------------------------------------------------------
     def table(self, name: str) -> ir.Table:
-        return self.con.table(name)
+        """A workspace table, including Parquet attached in place (see store.attach)."""
+        stored = self.con.table(name)
+        if name in ATTACHABLE and name in self.attached:
+            from touchlens.store.attach import with_attached
+
+            return with_attached(self, name, stored, self.attached)
+        return stored
+
+    @property
+    def attached(self) -> set[str]:
+        """Tables that have Parquet locations attached."""
+        if self._attached is None:
+            from touchlens.store.attach import attached_locations
+
+            self._attached = {k for k, v in attached_locations(self).items() if v}
+        return self._attached
+
+    def refresh_attached(self) -> None:
+        from touchlens.store.attach import restore_views
+
+        self._attached = None
+        restore_views(self)
 
     def execute(self, expr: ir.Expr) -> pd.DataFrame:
         try:
@@ -151,10 +195,16 @@ class Store:
         try:
             yield
         except BaseException:
-            raw.execute("ROLLBACK")
+            with contextlib.suppress(Exception):  # keep the original error if this fails too
+                raw.execute("ROLLBACK")
             raise
         else:
-            raw.execute("COMMIT")
+            try:
+                raw.execute("COMMIT")
+            except Exception as exc:  # e.g. disk full while writing the WAL
+                with contextlib.suppress(Exception):
+                    raw.execute("ROLLBACK")
+                raise StoreError(f"commit failed, nothing was written: {exc}") from exc
         finally:
             self._in_tx = False
 
@@ -244,7 +294,8 @@ class Store:
             else:
                 # Spark cannot overwrite a table it is reading from: materialise first.
                 data = obj.to_pyarrow() if isinstance(obj, ir.Table) else obj
-                self.con.create_table(name, data, overwrite=True)
+                frame = self.session.createDataFrame(data.combine_chunks())
+                frame.write.mode("overwrite").saveAsTable(name)
         except StoreError:
             raise
         except Exception as exc:
