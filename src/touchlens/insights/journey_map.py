@@ -1,0 +1,224 @@
+"""The journey map built from data (seed 003): stages, touchpoints, emotion, pain points, gaps.
+
+:class:`JourneyMap` holds tidy tables:
+
+- ``stages`` — one row per stage (awareness → advocacy): customers reached (distinct
+  customers with an event at one of its touchpoints), ``share`` of all customers, active and
+  owned touchpoints, touches, CSAT (top-2-box %), CSAT mean, NPS, CES, mean sentiment (when
+  voice-of-customer results are given), each with n, and the ``emotion`` index;
+- ``touchpoints`` — one row per (stage, touchpoint): reach, ``share_of_stage`` (reach /
+  stage customers), ``share_of_customers``, touches, the same scores, ``emotion``, and
+  ``pain_point`` / ``moment_of_truth`` flags;
+- ``pain_points`` — touchpoint × signal rows where ≥ 10 customers had a bad experience and
+  either it is a moment of truth or ≥ 10% of the customers measured there had a bad one;
+  VoC pain points are appended when given;
+- ``gaps`` — ``no_owned_touchpoint`` (a stage whose active touchpoints are all third-party,
+  control = indirect), ``empty_stage`` (no active touchpoint) and ``duplicated_messages``
+  (customers who got ≥ ``burst`` messages — delivered/send/impression events — of the same
+  touchpoint within ``burst_hours``);
+- ``moments`` — the moments of truth (:mod:`touchlens.insights.moments`).
+
+Emotion index (−1 … +1): the n-weighted mean of the available scores mapped to −1..1 —
+CSAT mean (x − 3) / 2, CES mean (x − 4) / 3, NPS / 100, sentiment score as is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from touchlens.insights.inputs import stage_name, stage_rank
+from touchlens.metrics.cx import cx_counts, cx_scores
+from touchlens.store.schema import STAGES
+
+MESSAGE_TYPES = ("delivered", "send", "impression")
+MIN_AFFECTED = 10
+MIN_BAD_SHARE = 0.10
+
+
+@dataclass
+class JourneyMap:
+    """The journey map's tables (see the module docstring)."""
+
+    stages: pd.DataFrame
+    touchpoints: pd.DataFrame
+    pain_points: pd.DataFrame
+    gaps: pd.DataFrame
+    moments: pd.DataFrame
+    n_customers: int = 0
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Name → table."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if isinstance(getattr(self, f.name), pd.DataFrame)}
+
+
+def reach_by(tagged: ir.Table, catalogue: pd.DataFrame, level: str) -> ir.Table:
+    """Customers reached and touches per ``level`` ("touchpoint" or "stage")."""
+    t = tagged.mutate(stage=stage_name(stage_rank(tagged.touchpoint, catalogue)))
+    return t.group_by(level).agg(reach=t.customer_id.nunique(), touches=t.count())
+
+
+def feedback_counts(feedback: ir.Table, catalogue: pd.DataFrame, level: str,
+                    sentiment: ir.Table | None = None) -> tuple[ir.Table, ir.Table | None]:
+    """Survey score counts per ``level``, and mean sentiment score per level when given."""
+    f = feedback.mutate(stage=stage_name(stage_rank(feedback.touchpoint, catalogue)))
+    f = f.filter(f[level].notnull())
+    counts = cx_counts(f, [level])
+    if sentiment is None:
+        return counts, None
+    s = sentiment.select(_rid="response_id", _score=sentiment.score.cast("float64"))
+    j = f.join(s, f.response_id == s._rid)
+    sent = j.group_by(level).agg(sentiment=j._score.mean(), sentiment_n=j._score.count())
+    return counts, sent
+
+
+def duplicated_messages(tagged: ir.Table, *, burst: int = 3,
+                        burst_hours: float = 24.0) -> ir.Table:
+    """Per touchpoint: recipients, customers with a burst of ``burst`` messages within
+    ``burst_hours``, and the number of such bursts (a burst = a message whose
+    ``burst − 1``-th predecessor is that recent)."""
+    m = tagged.filter(tagged.event_type.isin(MESSAGE_TYPES) & tagged.touchpoint.notnull())
+    w = ibis.window(group_by=[m.customer_id, m.touchpoint], order_by=[m.occurred_at,
+                                                                      m.event_id])
+    m = m.mutate(_prev=m.occurred_at.lag(burst - 1).over(w))
+    gap = m.occurred_at.epoch_seconds() - m._prev.epoch_seconds()
+    m = m.mutate(_burst=(m._prev.notnull() & (gap <= burst_hours * 3600)).fill_null(False))
+    return m.group_by("touchpoint").agg(
+        recipients=m.customer_id.nunique(),
+        customers_with_bursts=m.customer_id.nunique(where=m._burst),
+        bursts=m._burst.cast("int64").sum(),
+    )
+
+
+def emotion_index(df: pd.DataFrame) -> pd.Series:
+    """n-weighted mean of the scores mapped to −1..1 (see the module docstring)."""
+    parts = [("csat_mean", "csat_n", lambda x: (x - 3) / 2), ("ces", "ces_n",
+             lambda x: (x - 4) / 3), ("nps", "nps_n", lambda x: x / 100),
+             ("sentiment", "sentiment_n", lambda x: x)]
+    num = pd.Series(0.0, index=df.index)
+    den = pd.Series(0.0, index=df.index)
+    for value, n, scale in parts:
+        if value not in df or n not in df:
+            continue
+        x = scale(df[value].astype("float64"))
+        w = df[n].fillna(0).astype("float64").where(x.notna(), 0.0)
+        num += (x.fillna(0.0) * w)
+        den += w
+    return num / den.where(den > 0)
+
+
+_SCORES = ["csat", "csat_mean", "csat_n", "nps", "nps_n", "ces", "ces_n"]
+
+
+def _with_scores(base: pd.DataFrame, counts: pd.DataFrame, sent: pd.DataFrame | None,
+                 key: str) -> pd.DataFrame:
+    scores = cx_scores(counts)[[key, *_SCORES]] if not counts.empty else pd.DataFrame(
+        columns=[key, *_SCORES])
+    out = base.merge(scores, on=key, how="left")
+    if sent is not None and not sent.empty:
+        out = out.merge(sent, on=key, how="left")
+    else:
+        out["sentiment"], out["sentiment_n"] = np.nan, 0
+    for n in ("csat_n", "nps_n", "ces_n", "sentiment_n"):
+        out[n] = out[n].fillna(0).astype("int64")
+    out["emotion"] = emotion_index(out)
+    return out
+
+
+def touchpoint_table(catalogue: pd.DataFrame, reach: pd.DataFrame, counts: pd.DataFrame,
+                     sent: pd.DataFrame | None, n_customers: int,
+                     stage_reach: pd.DataFrame) -> pd.DataFrame:
+    """Per touchpoint rows of the map (active touchpoints only)."""
+    cat = catalogue[["touchpoint", "channel", "stage", "control", "cost_type"]]
+    df = reach.merge(cat, on="touchpoint", how="left")
+    df = _with_scores(df, counts, sent, "touchpoint")
+    df["owned"] = df["control"] == "direct"
+    sr = stage_reach.set_index("stage")["reach"]
+    df["share_of_stage"] = df["reach"] / df["stage"].map(sr)
+    df["share_of_customers"] = df["reach"] / n_customers if n_customers else np.nan
+    order = {s: i for i, s in enumerate(STAGES)}
+    df = df.assign(_o=df["stage"].map(order).fillna(len(STAGES)))
+    df = df.sort_values(["_o", "reach"], ascending=[True, False]).drop(columns="_o")
+    return df.reset_index(drop=True)
+
+
+def stage_table(touchpoints: pd.DataFrame, stage_reach: pd.DataFrame, counts: pd.DataFrame,
+                sent: pd.DataFrame | None, n_customers: int) -> pd.DataFrame:
+    """Per stage rows: reach, share, touchpoints, scores and emotion."""
+    base = pd.DataFrame({"stage": list(STAGES)})
+    base = base.merge(stage_reach, on="stage", how="left")
+    base["reach"] = base["reach"].fillna(0).astype("int64")
+    base["touches"] = base["touches"].fillna(0).astype("int64")
+    base["share"] = base["reach"] / n_customers if n_customers else np.nan
+    tp = touchpoints.groupby("stage").agg(touchpoints=("touchpoint", "count"),
+                                          owned_touchpoints=("owned", "sum"))
+    base = base.merge(tp, on="stage", how="left")
+    for col in ("touchpoints", "owned_touchpoints"):
+        base[col] = base[col].fillna(0).astype("int64")
+    return _with_scores(base, counts, sent, "stage")
+
+
+def pain_point_table(moments: pd.DataFrame, risk: pd.DataFrame,
+                     voc: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Pain points from the experience comparisons (+ VoC pain points when given)."""
+    cols = ["touchpoint", "stage", "source", "affected_customers", "bad_share",
+            "worst_outcome", "worst_gap", "moment_of_truth", "per_month_at_risk", "detail"]
+    if moments.empty:
+        base = pd.DataFrame(columns=cols)
+    else:
+        rows = []
+        for (tp, sig), g in moments.groupby(["touchpoint", "signal"], sort=False):
+            affected = int(g["affected_customers"].iloc[0] or 0)
+            good = int(g["good_customers"].iloc[0] or 0)
+            share = affected / (affected + good) if affected + good else np.nan
+            mot = g[g["moment_of_truth"]]
+            worst = (mot if not mot.empty else g).sort_values("p_value").iloc[0]
+            is_mot = bool(g["moment_of_truth"].any())
+            if affected < MIN_AFFECTED or not (is_mot or share >= MIN_BAD_SHARE):
+                continue
+            r = risk[(risk["touchpoint"] == tp) & (risk["signal"] == sig)]
+            rows.append({
+                "touchpoint": tp, "stage": g["stage"].iloc[0], "source": sig,
+                "affected_customers": affected, "bad_share": share,
+                "worst_outcome": worst["outcome"], "worst_gap": worst["gap"],
+                "moment_of_truth": is_mot,
+                "per_month_at_risk": float(r["per_month"].iloc[0]) if len(r) else np.nan,
+                "detail": f"{affected:,} customers ({share:.0%}) with {sig} at {tp}",
+            })
+        base = pd.DataFrame(rows, columns=cols)
+    if voc is not None and not voc.empty:
+        base = pd.concat([base, voc.reindex(columns=cols)], ignore_index=True)
+    return base.sort_values(["moment_of_truth", "affected_customers"],
+                            ascending=[False, False]).reset_index(drop=True)
+
+
+def gap_table(touchpoints: pd.DataFrame, bursts: pd.DataFrame, *, burst: int,
+              burst_hours: float) -> pd.DataFrame:
+    """Stages without owned touchpoints, empty stages and duplicated messages."""
+    rows = []
+    for stage in STAGES:
+        tps = touchpoints[touchpoints["stage"] == stage]
+        if tps.empty:
+            rows.append({"kind": "empty_stage", "stage": stage, "touchpoint": None, "n": 0,
+                         "share": np.nan, "detail": f"no touchpoint is active in {stage}"})
+        elif not tps["owned"].any():
+            rows.append({"kind": "no_owned_touchpoint", "stage": stage, "touchpoint": None,
+                         "n": len(tps), "share": np.nan,
+                         "detail": f"{stage} relies only on third-party touchpoints: "
+                                   + ", ".join(tps["touchpoint"])})
+    stage_of = dict(zip(touchpoints["touchpoint"], touchpoints["stage"], strict=False))
+    for b in bursts[bursts["customers_with_bursts"] > 0].itertuples():
+        share = b.customers_with_bursts / b.recipients if b.recipients else np.nan
+        rows.append({"kind": "duplicated_messages", "stage": stage_of.get(b.touchpoint),
+                     "touchpoint": b.touchpoint, "n": int(b.customers_with_bursts),
+                     "share": share,
+                     "detail": f"{int(b.customers_with_bursts):,} of {int(b.recipients):,} "
+                               f"recipients got {burst}+ {b.touchpoint} messages within "
+                               f"{burst_hours:g} h ({int(b.bursts):,} times)"})
+    out = pd.DataFrame(rows, columns=["kind", "stage", "touchpoint", "n", "share", "detail"])
+    return out.sort_values(["kind", "n"], ascending=[True, False]).reset_index(drop=True)

@@ -1,0 +1,93 @@
+"""The journey map: reach and shares, emotion index, gaps and duplicated messages."""
+
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+from touchlens.insights import journey_map as JM
+from touchlens.insights import service
+from touchlens.journeys import journey_events
+
+from .conftest import events, feedback
+
+
+def test_duplicated_messages_counts_bursts():
+    rows = [("x", h, "newsletter", "delivered", "email") for h in (0, 1, 2, 3, 100)]
+    rows += [("y", h, "newsletter", "delivered", "email") for h in (0, 30, 60)]
+    rows += [("y", 0, "product_page", "page_view", "web")]
+    con = ibis.duckdb.connect()
+    t = journey_events(con.create_table("events", events(rows)))
+    out = con.execute(JM.duplicated_messages(t, burst=3, burst_hours=24)).set_index("touchpoint")
+    assert out.loc["newsletter"].tolist() == [2, 1, 2]  # recipients, customers, bursts
+    assert "product_page" not in out.index
+
+
+def test_emotion_index_weights_the_available_scores():
+    df = pd.DataFrame({"csat_mean": [5.0, np.nan], "csat_n": [10, 0], "nps": [-100.0, 50.0],
+                       "nps_n": [10, 4], "ces": [np.nan, np.nan], "ces_n": [0, 0]})
+    assert JM.emotion_index(df).tolist() == pytest.approx([0.0, 0.5])
+
+
+ROWS = [
+    ("a", 0, "display_banner", "impression", "display"), ("a", 1, "product_page", "page_view"),
+    ("a", 2, "checkout", "checkout", "web"), ("a", 3, "checkout", "purchase", "web"),
+    ("a", 50, "customer_review", "review", "reviews"),
+    ("b", 0, "product_page", "page_view"), ("b", 5, "checkout", "checkout", "web"),
+    ("c", 0, "social_ad", "impression", "social_paid"),
+]
+
+
+@pytest.fixture
+def small(workspace):
+    fb = feedback([("a", 4, "checkout", "web", 9, 5, None),
+                   ("b", 6, "checkout", "web", 2, 1, None)])
+    return workspace(events(ROWS), fb)
+
+
+def test_journey_map_tables(small):
+    jm = service.journey_map(small)
+    assert set(jm.tables()) == {"stages", "touchpoints", "pain_points", "gaps", "moments"}
+    assert jm.n_customers == 3
+    st = jm.stages.set_index("stage")
+    assert st.loc["awareness", "reach"] == 2 and st.loc["consideration", "reach"] == 2
+    assert st.loc["purchase", "reach"] == 2
+    assert st.loc["awareness", "share"] == pytest.approx(2 / 3)
+    assert st.loc["purchase", "csat_n"] == 2 and st.loc["purchase", "csat"] == 50.0
+    # emotion of purchase: CSAT mean 3 → 0 and NPS (1 promoter, 1 detractor) 0 → 0
+    assert st.loc["purchase", "emotion"] == pytest.approx(0.0)
+    tp = jm.touchpoints.set_index("touchpoint")
+    assert tp.loc["display_banner", "share_of_stage"] == pytest.approx(0.5)
+    assert tp.loc["checkout", "reach"] == 2 and tp.loc["checkout", "owned"]
+    gaps = jm.gaps
+    advocacy = gaps[(gaps.kind == "no_owned_touchpoint") & (gaps.stage == "advocacy")]
+    assert len(advocacy) == 1 and "customer_review" in advocacy.detail.iloc[0]
+    assert set(gaps[gaps.kind == "empty_stage"].stage) == {"retention"}
+
+
+def test_pain_point_rule():
+    moments = pd.DataFrame({
+        "touchpoint": ["t1", "t1", "t2", "t3"], "stage": ["purchase"] * 4,
+        "signal": ["score", "score", "score", "score"],
+        "outcome": ["conversion", "nps", "conversion", "conversion"],
+        "gap": [-0.1, -30.0, -0.01, -0.2], "p_value": [0.2, 0.001, 0.9, 0.5],
+        "moment_of_truth": [False, True, False, False],
+        "affected_customers": [40, 40, 5, 50], "good_customers": [400, 400, 5, 950]})
+    risk = pd.DataFrame({"touchpoint": ["t1"], "signal": ["score"], "per_month": [123.0]})
+    out = JM.pain_point_table(moments, risk)
+    # t1: a moment of truth; t2: too few affected; t3: 5% bad, not a moment → not a pain point
+    assert out.touchpoint.tolist() == ["t1"]
+    assert out.worst_outcome.iloc[0] == "nps" and out.per_month_at_risk.iloc[0] == 123.0
+
+
+def test_figure_draws_every_layer(small):
+    from touchlens.insights.figures import journey_map_figure
+
+    jm = service.journey_map(small)
+    jm.touchpoints.loc[jm.touchpoints.touchpoint == "checkout", "pain_point"] = True
+    fig = journey_map_figure(jm)
+    names = {t.name for t in fig.data}
+    assert {"stage emotion", "reach (customers)", "pain point"} <= names
+    assert any("no owned touchpoint" in (a.text or "") for a in fig.layout.annotations)
