@@ -1,0 +1,187 @@
+"""Collector benchmark: a bounded load generator against ``touchlens serve`` on loopback.
+
+    python benchmarks/collector.py [--requests 600] [--batch 100] [--concurrency 4]
+                                   [--bad 0.01] [--dup 0.01] [--seed 0] [--db PATH]
+
+Starts the server in a child process on 127.0.0.1 (a free port) over a fresh workspace (or a
+copy of ``--db``, e.g. the demo's), sends exactly ``--requests`` batches of ``--batch``
+events from ``--concurrency`` workers (a fraction ``--bad`` of items invalid, ``--dup``
+resent), then stops the server and checks that nothing was lost:
+
+    items sent = accepted + duplicates + rejected (answers)
+    accepted   = new rows in ``events``;  rejected = new rows in ``quarantine``
+
+Prints events/s (accepted + duplicates + rejected per wall second, while sending) and the
+p50/p99 request latency. Goal (issue 7): >= 5,000 events/s, p99 < 50 ms, on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from touchlens import Workspace
+from touchlens.api.security import create_key
+
+CHANNELS = [("email", "newsletter", "open"), ("web", "product_page", "page_view"),
+            ("paid_search", "search_ad", "click"), ("social_paid", "social_ad", "impression"),
+            ("web", "cart", "add_to_cart"), ("web", "checkout", "purchase")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _batches(n_requests: int, size: int, bad: float, dup: float, seed: int) -> list[list[dict]]:
+    rng = random.Random(seed)
+    start = datetime(2026, 4, 1, tzinfo=UTC)
+    sent: list[str] = []
+    out = []
+    for r in range(n_requests):
+        batch = []
+        for i in range(size):
+            if sent and rng.random() < dup:
+                event_id = rng.choice(sent)
+            else:
+                event_id = f"bench-{seed}-{r}-{i}"
+                sent.append(event_id)
+            channel, touchpoint, event_type = rng.choice(CHANNELS)
+            item = {"event_id": event_id,
+                    "occurred_at": (start + timedelta(seconds=r * size + i)).isoformat(),
+                    "customer_id": f"B{rng.randrange(5000):05d}", "channel": channel,
+                    "touchpoint": touchpoint, "event_type": event_type}
+            if event_type == "purchase":
+                item["revenue"] = round(rng.uniform(10, 300), 2)
+            if rng.random() < bad:
+                item["event_type"] = "not_a_type"
+            batch.append(item)
+        out.append(batch)
+    return out
+
+
+async def _send(url: str, key: str, batches: list[list[dict]], concurrency: int
+                ) -> tuple[list[float], list[dict], float]:
+    queue: asyncio.Queue = asyncio.Queue()
+    for b in batches:
+        queue.put_nowait(b)
+    latencies: list[float] = []
+    answers: list[dict] = []
+    headers = {"Authorization": f"Bearer {key}"}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits,
+                                 timeout=60) as client:
+        async def worker() -> None:
+            while not queue.empty():
+                batch = queue.get_nowait()
+                for _attempt in range(20):  # 503 = the writer's queue is full: back off
+                    t0 = time.perf_counter()
+                    r = await client.post("/v1/events", json=batch)
+                    if r.status_code != 503:
+                        break
+                    await asyncio.sleep(0.05)
+                latencies.append(time.perf_counter() - t0)
+                r.raise_for_status()
+                answers.append(r.json())
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - started
+    return latencies, answers, wall
+
+
+def _counts(db: Path) -> tuple[int, int]:
+    with Workspace.open(db) as ws:
+        return ws.store.count("events"), ws.store.count("quarantine")
+
+
+def _wait_ready(url: str, proc: subprocess.Popen) -> None:
+    for _ in range(600):  # at most ~60 s for the server to open the workspace
+        if proc.poll() is not None:
+            raise RuntimeError("the server exited early; see its output above")
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--bad", type=float, default=0.01)
+    parser.add_argument("--dup", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--db", type=Path, help="start from a copy of this workspace")
+    args = parser.parse_args()
+    batches = _batches(args.requests, args.batch, args.bad, args.dup, args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.duckdb"
+        if args.db:
+            shutil.copy(args.db, db)
+        with Workspace.open(db) as ws:
+            key, _ = create_key(ws, "write", "benchmark")
+        events_before, quarantine_before = _counts(db)
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        proc = subprocess.Popen([sys.executable, "-m", "touchlens.cli", "serve", "--db", str(db),
+                                 "--host", "127.0.0.1", "--port", str(port), "--no-token"])
+        try:
+            _wait_ready(url, proc)
+            latencies, answers, wall = asyncio.run(
+                _send(url, key, batches, args.concurrency))
+        finally:
+            proc.terminate()
+            proc.wait(60)
+        events_after, quarantine_after = _counts(db)
+    sent = sum(len(b) for b in batches)
+    accepted = sum(a["accepted"] for a in answers)
+    duplicates = sum(a["duplicates"] for a in answers)
+    rejected = sum(a["rejected"] for a in answers)
+    checks = {
+        "sent = accepted + duplicates + rejected": sent == accepted + duplicates + rejected,
+        "accepted = new events stored": accepted == events_after - events_before,
+        "rejected = new quarantine rows": rejected == quarantine_after - quarantine_before,
+    }
+    table = Table(title=f"Collector: {args.requests} requests × {args.batch} events, "
+                        f"{args.concurrency} concurrent, loopback")
+    for col in ("events sent", "accepted", "duplicates", "rejected", "wall s", "events/s",
+                "p50 ms", "p99 ms", "max ms"):
+        table.add_column(col, justify="right")
+    table.add_row(f"{sent:,}", f"{accepted:,}", f"{duplicates:,}", f"{rejected:,}",
+                  f"{wall:.2f}", f"{sent / wall:,.0f}", f"{1000 * _pct(latencies, 0.5):.1f}",
+                  f"{1000 * _pct(latencies, 0.99):.1f}", f"{1000 * max(latencies):.1f}")
+    console = Console(width=130)
+    console.print(table)
+    for name, ok in checks.items():
+        console.print(f"{'✓' if ok else '✗'} {name}", style="green" if ok else "bold red")
+    if not all(checks.values()):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""The app factory: one FastAPI app serving the API (``/v1``), ``/health`` and the dashboard.
+
+Nothing is opened at import time: :func:`create_app` takes validated :class:`ApiSettings`, and
+the workspace, the writer thread and the sessions live from startup to shutdown (lifespan).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from touchlens import __version__
+from touchlens.api import errors
+from touchlens.api.deps import _VerifiedKeys
+from touchlens.api.limits import BodyLimit
+from touchlens.api.routers import analytics, charts, collector, health, layers
+from touchlens.api.settings import ApiSettings
+from touchlens.api.state import AppState
+
+DESCRIPTION = """Customer touchpoints over HTTP.
+
+* **Collector** (write key): `POST /v1/events`, `POST /v1/feedback`: JSON arrays of up to
+  1,000 items, answered item by item (accepted / duplicate / rejected with a reason).
+* **Analytics** (read key): touchpoints, journeys, paths, scorecard, CX scores, KPIs and
+  charts, filtered by `period` (or `start`/`end`) and `channel`.
+
+Send the key as `Authorization: Bearer <key>` (or `X-API-Key`). Create keys with
+`touchlens keys create --scope write|read` while the server is stopped.
+"""
+
+
+def create_app(settings: ApiSettings, *, warm: bool = False) -> FastAPI:
+    """Build the app for ``settings``. ``warm`` precomputes the dashboard's default views in a
+    background thread at startup (what ``touchlens serve`` does)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = AppState(settings)
+        app.state.touchlens = state
+        if warm:
+            threading.Thread(target=_warm, args=(state,), name="touchlens-warm",
+                             daemon=True).start()
+        try:
+            yield
+        finally:
+            state.close()
+
+    app = FastAPI(title="touchlens", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.verified_keys = _VerifiedKeys()
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(collector.router)
+    app.include_router(analytics.router)
+    app.include_router(charts.router)
+    app.include_router(layers.router)
+    from touchlens.web import routes as web  # the dashboard: pages, login, static files
+
+    web.mount(app)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "X-API-Key", "Content-Type"])
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def _warm(state: AppState) -> None:
+    """Compute the overview's default panels once, so the first page view is quick."""
+    from touchlens.api.routers.charts import Chart, build
+    from touchlens.api.scope import Scope
+    from touchlens.charts import data as D
+
+    scope = Scope()
+    try:
+        state.cached("kpis", scope, (), D.kpis)
+        for name in (Chart.trend, Chart.top_paths, Chart.journey_map):
+            state.cache.get_or_compute(
+                ("chart", name.value, scope.key(), (None, "from", "channel",
+                                                    "conversion_rate", 10)),
+                lambda name=name: build(state, scope, name, touchpoint=None,
+                                        direction="from", by="channel",
+                                        metric="conversion_rate", top=10).to_json())
+    except Exception:  # warming is best effort: the request path reports real errors
+        return

@@ -1,0 +1,123 @@
+"""Typed dependencies of the routes: the app state, the caller's key or session, the scope."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request, status
+
+from touchlens.api.scope import Scope, make_scope
+from touchlens.api.security import KeyInfo, verify_key
+from touchlens.api.security.sessions import COOKIE
+from touchlens.api.state import AppState
+
+KEY_CACHE_SECONDS = 30.0
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.touchlens
+
+
+State = Annotated[AppState, Depends(get_state)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the scope they hold and the key behind it (None: one-time token)."""
+
+    scope: str
+    key_id: str | None
+
+
+class _VerifiedKeys:
+    """Verified keys for a few seconds, so the collector's hot path skips the key query.
+    Keyed by the SHA-256 of the presented key (the key itself is not kept)."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[float, KeyInfo]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, state: AppState, token: str) -> KeyInfo | None:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._data.get(digest)
+        if hit and hit[0] > now:
+            return hit[1]
+        with state.workspace() as ws:
+            info = verify_key(ws, token)
+        if info is not None:
+            with self._lock:
+                self._data[digest] = (now + KEY_CACHE_SECONDS, info)
+        return info
+
+
+def _presented_key(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None
+    return request.headers.get("x-api-key") or None
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail,
+                         headers={"WWW-Authenticate": "Bearer"})
+
+
+def authenticate(request: Request, state: AppState) -> Principal | None:
+    """The caller from an API key (``Authorization: Bearer`` or ``X-API-Key``) or the
+    dashboard's session cookie; None when neither is presented. A wrong key raises 401."""
+    token = _presented_key(request)
+    if token:
+        cache = request.app.state.verified_keys
+        info = cache.get(state, token)
+        if info is None:
+            raise _unauthorized("invalid or revoked API key")
+        return Principal(info.scope, info.key_id)
+    session = state.sessions.get(request.cookies.get(COOKIE))
+    if session is not None:
+        return Principal(session.scope, session.key_id)
+    return None
+
+
+def require(scope: str):
+    """A dependency that admits callers holding ``scope`` (401 without credentials or with
+    a bad key, 403 with a valid key of the other scope)."""
+
+    def dependency(request: Request, state: State) -> Principal:
+        principal = authenticate(request, state)
+        if principal is None:
+            raise _unauthorized(f"a {scope} key is required (Authorization: Bearer <key>)")
+        if principal.scope != scope:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"this key has scope {principal.scope!r}; {scope!r} is needed")
+        return principal
+
+    dependency.__name__ = f"require_{scope}"
+    return dependency
+
+
+ReadKey = Annotated[Principal, Depends(require("read"))]
+WriteKey = Annotated[Principal, Depends(require("write"))]
+
+
+def get_scope(
+    state: State,
+    period: Annotated[str | None, Query(
+        description="all, last<N>d (up to the latest event), YYYY, YYYYQn or YYYY-MM",
+        max_length=16)] = None,
+    start: Annotated[date | None, Query(description="First day (UTC), inclusive.")] = None,
+    end: Annotated[date | None, Query(description="Last day (UTC), inclusive.")] = None,
+    channel: Annotated[str | None, Query(max_length=100,
+                                         description="Only this channel's customers.")] = None,
+) -> Scope:
+    latest = state.latest_event() if period and period.startswith("last") else None
+    return make_scope(period=period, start=start, end=end, channel=channel, latest=latest)
+
+
+ScopeDep = Annotated[Scope, Depends(get_scope)]

@@ -1,0 +1,1 @@
+"""One router per resource, composed in :func:`touchlens.api.create_app`."""

@@ -1,0 +1,124 @@
+"""``GET /v1/charts/{name}`` (read key): Plotly figures as JSON, ready for ``Plotly.newPlot``.
+
+The dashboard and the HTML report draw the same builders (:mod:`touchlens.charts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, Literal
+
+import plotly.graph_objects as go
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from touchlens import charts as C
+from touchlens.api.deps import ReadKey, ScopeDep, State
+from touchlens.api.scope import Scope
+from touchlens.api.state import AppState
+from touchlens.charts import data as D
+
+router = APIRouter(prefix="/v1/charts", tags=["charts"])
+
+
+class Chart(StrEnum):
+    trend = "trend"
+    top_paths = "top_paths"
+    journey_map = "journey_map"
+    flows = "flows"
+    cx = "cx"
+    scorecard = "scorecard"
+    rfm_segments = "rfm_segments"
+    churn = "churn"
+    funnel = "funnel"
+    recommendations = "recommendations"
+    topics = "topics"
+
+
+SCORECARD_METRICS = Literal["reach", "touches", "ctr", "engagement_rate", "open_rate",
+                            "journeys", "conversion_rate", "cost", "influenced_revenue",
+                            "cost_per_converting_journey", "csat", "nps", "ces"]
+
+
+def _paths(state: AppState, scope: Scope):
+    return state.cached("paths", scope, ("touchpoint", False),
+                        lambda ws: D.all_paths(ws, level="touchpoint"))
+
+
+def _scorecard(state: AppState, scope: Scope):
+    return state.cached("scorecard", scope, (scope.channel,),
+                        lambda ws: D.scorecard(ws, scope.channel))
+
+
+def build(state: AppState, scope: Scope, name: Chart, *, touchpoint: str | None,
+          direction: str, by: str, metric: str, top: int) -> go.Figure:
+    """The figure ``name`` for ``scope`` (results come from the shared cache)."""
+    if name is Chart.trend:
+        journeys = state.cached("journeys", scope, (False,), lambda ws: ws.journeys())
+        return C.trend(journeys, currency=state.root.settings.currency)
+    if name is Chart.top_paths:
+        return C.top_paths(_paths(state, scope).head(top))
+    if name is Chart.journey_map:
+        return C.journey_map(state.cached(
+            "journey_map_touchpoints", scope, (scope.channel,),
+            lambda ws: D.journey_map_touchpoints(ws, scope.channel)))
+    if name is Chart.flows:
+        return _flows(state, scope, touchpoint, direction)
+    if name is Chart.cx:
+        scores = state.cached("cx", scope, (by,), lambda ws: ws.cx_scores(by))
+        return C.cx_scores(D.only_channel(scores, scope.channel) if by == "channel"
+                           else scores, by)
+    if name is Chart.scorecard:
+        return C.scorecard_metric(_scorecard(state, scope), metric)
+    layer: dict[Chart, tuple[str, Callable]] = {
+        Chart.rfm_segments: ("rfm_segments", C.rfm_segments),
+        Chart.churn: ("churn", C.churn),
+        Chart.funnel: ("funnel", C.funnel),
+        Chart.recommendations: ("recommendations", C.recommendations),
+        Chart.topics: ("voc", C.topics),
+    }
+    method, draw = layer[name]
+    with state.workspace() as probe:
+        if not D.has(probe, method):
+            return C.empty(f"{name.value}: not available yet in this version")
+    if name is Chart.topics:
+        return draw(state.cached("voc", scope, ("topics", 50), lambda ws: ws.voc.topics()))
+    return draw(state.cached(method, scope, (), lambda ws: getattr(ws, method)()))
+
+
+def _flows(state: AppState, scope: Scope, touchpoint: str | None, direction: str
+           ) -> go.Figure:
+    """The insights layer's flow links when present, else a Sankey of the top paths."""
+    paths = _paths(state, scope)
+    if not touchpoint and not paths.empty:
+        touchpoint = next((s for s in str(paths["path"].iloc[0]).split(" > ") if s), None)
+    if not touchpoint:
+        return C.empty("No journeys in this period")
+    with state.workspace() as probe:
+        layered = D.has(probe, "flows")
+    if layered:
+        way = "after" if direction == "from" else "before"
+        links = state.cached("flows", scope, (touchpoint, way, 3),
+                             lambda ws: ws.flows(touchpoint, direction=way, steps=3))
+        return C.flow_sankey(links, touchpoint, way)
+    return C.flows(paths, touchpoint, direction=direction,
+                   total_journeys=int(paths["n_journeys"].sum()) if len(paths) else None)
+
+
+@router.get("/{name}", summary="A chart as Plotly JSON",
+            responses={401: {"description": "No key, or an invalid or revoked key"},
+                       403: {"description": "A write key was used"}})
+def chart(_: ReadKey, state: State, scope: ScopeDep, name: Chart,
+          touchpoint: Annotated[str | None, Query(max_length=100)] = None,
+          direction: Literal["from", "to"] = "from",
+          by: Literal["touchpoint", "channel", "language"] = "channel",
+          metric: SCORECARD_METRICS = "conversion_rate",
+          top: Annotated[int, Query(ge=1, le=50)] = 10) -> Response:
+    """``{"data": [...], "layout": {...}}`` (Plotly figure JSON)."""
+    key = (touchpoint, direction, by, metric, top)
+    text = state.cache.get_or_compute(
+        ("chart", name.value, scope.key(), key),
+        lambda: build(state, scope, name, touchpoint=touchpoint, direction=direction, by=by,
+                      metric=metric, top=top).to_json())
+    return Response(text, media_type="application/json")

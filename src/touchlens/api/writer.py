@@ -1,0 +1,199 @@
+"""The single writer: a thread that drains the collector's queue into the workspace.
+
+Requests wait on a future while the writer merges whatever is queued (up to
+``max_rows``) into one ingest per kind — one DuckDB transaction — then answers each request
+item by item. Readers are never blocked by it (they use their own cursors).
+
+Per-item answers, for a batch ingested with the file validators (:mod:`touchlens.io`):
+
+- ``rejected``: the item is in the quarantine rows of the batch (field and reason given);
+- ``duplicate``: its id was stored before, or an earlier item of the batch had it;
+- ``accepted``: stored now.
+
+Per batch, accepted = stored (checked: when a batch repeats an earlier one byte for byte the
+ingest keeps the first quarantine rows, and the reasons are read from there), and
+received = accepted + duplicates + rejected.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from touchlens.api.schemas import KEY, CollectResult, ItemResult, to_arrow
+from touchlens.api.served import ServedWorkspace
+from touchlens.config import Settings
+from touchlens.store import Store
+
+log = logging.getLogger("touchlens.api.writer")
+
+
+class QueueFull(Exception):
+    """The writer's queue is full: the client should retry later (HTTP 503)."""
+
+
+@dataclass
+class _Job:
+    kind: str
+    items: list[dict[str, Any]]
+    future: Future = field(default_factory=Future)
+
+
+class Writer:
+    """Owns the write path of a served workspace (start / submit / stop)."""
+
+    def __init__(self, root: Store, lock: threading.RLock, settings: Settings, *,
+                 max_rows: int = 10_000, queue_size: int = 1_000,
+                 on_commit: Callable[[], None] | None = None) -> None:
+        self._root = root
+        self._lock = lock
+        self._settings = settings
+        self._max_rows = max_rows
+        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=queue_size)
+        self._on_commit = on_commit or (lambda: None)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="touchlens-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the queued jobs, then end the thread."""
+        if self._thread is None:
+            return
+        self._queue.put(None)
+        self._thread.join(timeout)
+        self._thread = None
+
+    def submit(self, kind: str, items: list[dict[str, Any]]) -> Future:
+        """Queue a batch; the future resolves to a :class:`CollectResult`."""
+        if self._thread is None:
+            raise RuntimeError("the writer is not running")
+        job = _Job(kind, items)
+        try:
+            self._queue.put_nowait(job)
+        except queue.Full as exc:
+            raise QueueFull("the collector is busy; retry shortly") from exc
+        return job.future
+
+    # -- the thread ----------------------------------------------------------------------
+    def _run(self) -> None:
+        ws = ServedWorkspace(self._root, self._lock, self._settings)
+        try:
+            stopping = False
+            while not stopping:
+                first = self._queue.get()
+                if first is None:
+                    break
+                jobs, rows = [first], len(first.items)
+                while rows < self._max_rows:
+                    try:
+                        nxt = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        stopping = True
+                        break
+                    jobs.append(nxt)
+                    rows += len(nxt.items)
+                for kind in dict.fromkeys(j.kind for j in jobs):
+                    self._write_group(ws, [j for j in jobs if j.kind == kind])
+        finally:
+            ws.close()
+
+    def _write_group(self, ws: ServedWorkspace, jobs: list[_Job]) -> None:
+        try:
+            results = write_batch(ws, jobs[0].kind, [j.items for j in jobs])
+        except Exception as exc:
+            if len(jobs) > 1:  # one request must not fail the others: retry them one by one
+                for job in jobs:
+                    self._write_group(ws, [job])
+                return
+            log.exception("collector write failed")
+            jobs[0].future.set_exception(exc)
+            return
+        self._on_commit()
+        for job, result in zip(jobs, results, strict=True):
+            job.future.set_result(result)
+
+
+def write_batch(ws: ServedWorkspace, kind: str, batches: list[list[dict[str, Any]]]
+                ) -> list[CollectResult]:
+    """Ingest several requests' items as one batch; one :class:`CollectResult` per request."""
+    key = KEY[kind]
+    items = [item for batch in batches for item in batch]
+    ids = [str(item[key]) for item in items]
+    with ws.lock:  # the writer's view of "stored before" must not change under it
+        existing = _existing_ids(ws, kind, key, ids)
+        result = ws.ingest_arrow(to_arrow(kind, items), kind, source=f"api:{kind}").iloc[0]
+        problems = _problems(ws, str(result["batch_id"])) if result["quarantined"] else {}
+        statuses = _statuses(ids, existing, problems)
+        n_accepted = sum(s[0] == "accepted" for s in statuses)
+        if n_accepted != int(result["stored"]):
+            # The same rows were ingested before (same content hash): the ingest counted the
+            # bad ones as duplicates and kept the first batch's quarantine rows; use those.
+            problems = _earlier_problems(ws, str(result["batch_id"]))
+            statuses = _statuses(ids, existing, problems)
+    out, start = [], 0
+    for batch in batches:
+        part = statuses[start:start + len(batch)]
+        item_results = [ItemResult(index=i, id=ids[start + i], status=s, field=f, reason=r)
+                        for i, (s, f, r) in enumerate(part)]
+        start += len(batch)
+        counts = pd.Series([s for s, _, _ in part], dtype=object).value_counts()
+        out.append(CollectResult(
+            received=len(part), accepted=int(counts.get("accepted", 0)),
+            duplicates=int(counts.get("duplicate", 0)), rejected=int(counts.get("rejected", 0)),
+            batch_id=str(result["batch_id"]), items=item_results))
+    return out
+
+
+def _existing_ids(ws: ServedWorkspace, kind: str, key: str, ids: list[str]) -> set[str]:
+    """The ids of the batch already stored. The collector's hot path: one parameterised
+    DuckDB query (an Ibis ``isin`` over thousands of literals takes longer to compile than
+    to run). ``kind`` and ``key`` are fixed names from :data:`KEY`, never user input."""
+    sql = f'SELECT "{key}" FROM "{kind}" WHERE "{key}" IN (SELECT UNNEST(?::VARCHAR[]))'
+    rows = ws.store.con.con.execute(sql, [sorted(set(ids))]).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def _problems(ws: ServedWorkspace, batch_id: str) -> dict[int, tuple[str, str]]:
+    """Quarantine rows of one batch: row number → (field, reason) (hot path: plain SQL)."""
+    rows = ws.store.con.con.execute(
+        'SELECT row_number, "field", reason FROM quarantine WHERE batch_id = ?', [batch_id]
+    ).fetchall()
+    return {int(n): (str(f), str(r)) for n, f, r in rows}
+
+
+def _earlier_problems(ws: ServedWorkspace, batch_id: str) -> dict[int, tuple[str, str]]:
+    log_t = ws.store.table("ingest_log")
+    this = log_t.filter(log_t.batch_id == batch_id).select("sha256", "kind")
+    earlier = log_t.semi_join(this, ["sha256", "kind"]).filter(log_t.quarantined > 0)
+    first = ws.store.execute(earlier.order_by("started_at").select("batch_id").limit(1))
+    return {} if first.empty else _problems(ws, str(first["batch_id"].iloc[0]))
+
+
+def _statuses(ids: list[str], existing: set[str], problems: dict[int, tuple[str, str]]
+              ) -> list[tuple[str, str | None, str | None]]:
+    seen = set(existing)
+    out: list[tuple[str, str | None, str | None]] = []
+    for i, item_id in enumerate(ids, start=1):
+        if i in problems:
+            out.append(("rejected", *problems[i]))
+        elif item_id in seen:
+            out.append(("duplicate", None, None))
+        else:
+            out.append(("accepted", None, None))
+            seen.add(item_id)
+    return out

@@ -1,0 +1,41 @@
+"""One look for every chart: template, margins, colours, and the empty-state figure."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from touchlens.store.schema import STAGES
+
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+ACCENT = "#2563eb"
+GOOD = "#059669"
+BAD = "#dc2626"
+MUTED = "#94a3b8"
+STAGE_COLOURS = dict(zip(STAGES, ("#6366f1", "#0ea5e9", "#10b981", "#f59e0b", "#ec4899"),
+                         strict=True))
+PALETTE = ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899",
+           "#84cc16", "#f97316", "#64748b"]
+
+
+def style(fig: go.Figure, *, title: str | None = None, height: int = 420) -> go.Figure:
+    """Apply the shared layout (white template, compact margins, legend on top)."""
+    fig.update_layout(
+        template="plotly_white", height=height, font={"family": FONT, "size": 13},
+        margin={"l": 60, "r": 24, "t": 56 if title else 24, "b": 56},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        colorway=PALETTE, hoverlabel={"font": {"family": FONT}},
+    )
+    if title:
+        fig.update_layout(title={"text": title, "x": 0, "xanchor": "left",
+                                 "font": {"size": 16}})
+    return fig
+
+
+def empty(message: str, *, height: int = 240) -> go.Figure:
+    """A blank figure that says why there is nothing to draw."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font={"size": 15, "color": MUTED},
+                       xref="paper", yref="paper", x=0.5, y=0.5)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return style(fig, height=height)

@@ -1,0 +1,186 @@
+"""The dashboard in a real browser: Debian's chromium driven by Playwright (never
+``playwright install``). A uvicorn server on 127.0.0.1 (a free port, its socket bound before
+the server starts, so no waiting) serves a copy of the small simulated workspace.
+
+Screenshots of every page go to ``$TOUCHLENS_SCREENSHOTS`` (default: the pytest temp dir,
+``screens/``) as test artifacts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from touchlens.web.pages import PAGES
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TOKEN = "browser-test-token"
+VIEWPORT = {"width": 1440, "height": 900}  # a laptop screen
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "playwright is not installed: pip install -e .[browser]"
+    if reason is None and not Path(CHROMIUM).exists():
+        reason = "no /usr/bin/chromium: apt-get install -y chromium"
+    if reason:
+        if _in_ci():
+            pytest.fail(f"{reason} (CI must run the browser tests)", pytrace=False)
+        pytest.skip(reason)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(web_db, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``http://127.0.0.1:<port>`` of a running app; stopped after the module."""
+    import uvicorn
+
+    from touchlens.api import ApiSettings, create_app
+
+    db = tmp_path_factory.mktemp("browser") / "ws.duckdb"
+    shutil.copy(web_db.path, db)
+    app = create_app(ApiSettings(db=db, login_token=TOKEN))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)  # connections queue until uvicorn accepts them
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(30)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def screens(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = os.environ.get("TOUCHLENS_SCREENSHOTS")
+    path = Path(target) if target else tmp_path_factory.getbasetemp() / "screens"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def page(browser, server, web_db) -> Iterator:
+    """A logged-in page (through the login form) that records console errors."""
+    context = browser.new_context(viewport=VIEWPORT, base_url=server)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto("/")
+    assert "/login" in pg.url
+    pg.fill("#key", web_db.read_key)
+    pg.click("button[type=submit]")
+    pg.wait_for_url(f"{server}/")
+    pg.console_errors = errors  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+
+
+def _ready(pg) -> None:
+    pg.wait_for_selector("body[data-ready='1']", timeout=60_000)
+
+
+@pytest.mark.parametrize("slug", list(PAGES))
+def test_every_page_draws_its_charts(page, slug: str, screens: Path) -> None:
+    page.goto("/" if slug == "overview" else f"/{slug}")
+    _ready(page)
+    charts = page.locator(".chart[data-chart]")
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        assert "rendered" in (chart.get_attribute("class") or ""), chart.inner_text()
+        assert chart.locator("svg.main-svg").count() >= 1
+    for note in page.locator(".unavailable").all():
+        assert "Not available yet" in note.inner_text()
+    page.screenshot(path=str(screens / f"{slug}.png"), full_page=True)
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+def test_period_filter_changes_the_numbers(page) -> None:
+    _ready(page)
+    customers = page.locator(".kpi[data-kpi=customers] .value")
+    everyone = customers.inner_text()
+    page.select_option("#f-period", "custom")
+    page.fill("#f-start", "2026-02-01")
+    page.fill("#f-end", "2026-02-07")
+    page.click("#f-apply")
+    _ready(page)
+    page.wait_for_function(
+        "v => (e => e && e.innerText !== v)("
+        "document.querySelector('.kpi[data-kpi=customers] .value'))", arg=everyone)
+    assert int(customers.inner_text().replace(",", "")) < int(everyone.replace(",", ""))
+    assert "start=2026-02-01" in page.url
+    assert page.locator(".kpi .delta").count() > 0  # compared with the week before
+    # the filter follows the navigation
+    assert "start=2026-02-01" in page.get_attribute("nav a[href^='/scorecard']", "href")
+
+
+def test_channel_filter_changes_the_scorecard(page) -> None:
+    page.goto("/scorecard")
+    _ready(page)
+    page.wait_for_selector("#scorecard tbody tr")
+    all_rows = page.locator("#scorecard tbody tr").count()
+    page.select_option("#f-channel", "email")
+    page.click("#f-apply")
+    _ready(page)
+    page.wait_for_function(
+        "n => document.querySelectorAll('#scorecard tbody tr').length !== n", arg=all_rows)
+    channels = page.locator("#scorecard tbody tr td:nth-child(2)").all_inner_texts()
+    assert channels and set(channels) == {"email"}
+
+
+def test_scorecard_sorts_by_a_clicked_column(page) -> None:
+    page.goto("/scorecard")
+    _ready(page)
+    page.wait_for_selector("#scorecard tbody tr")
+    page.click("#scorecard th[data-key=touchpoint]")
+    names = page.locator("#scorecard tbody tr td:first-child").all_inner_texts()
+    assert names == sorted(names, reverse=True)
+    page.click("#scorecard th[data-key=touchpoint]")
+    names = page.locator("#scorecard tbody tr td:first-child").all_inner_texts()
+    assert names == sorted(names)
+
+
+def test_flows_follow_the_chosen_touchpoint(page) -> None:
+    page.goto("/flows")
+    _ready(page)
+    page.select_option("#c-touchpoint", "newsletter")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.chart[data-chart=flows] .gtitle')]"
+        ".some(t => t.textContent.includes('newsletter'))")
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+def test_one_time_link_opens_the_dashboard(browser, server) -> None:
+    context = browser.new_context(viewport=VIEWPORT, base_url=server)
+    pg = context.new_page()
+    pg.goto(f"/?token={TOKEN}")
+    _ready(pg)
+    assert pg.url == f"{server}/"
+    assert pg.locator(".kpi").count() >= 6
+    context.close()

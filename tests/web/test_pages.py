@@ -1,0 +1,98 @@
+"""Dashboard access and pages without a browser (TestClient): login by key or one-time token,
+every page renders its panels, plotly.js is served locally."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from touchlens.api import ApiSettings, create_app
+from touchlens.api.security.sessions import COOKIE
+from touchlens.web.pages import PAGES
+
+TOKEN = "the-one-time-token"
+
+
+@pytest.fixture
+def client(web_db, tmp_path: Path) -> Iterator[TestClient]:
+    db = tmp_path / "ws.duckdb"
+    shutil.copy(web_db.path, db)
+    with TestClient(create_app(ApiSettings(db=db, login_token=TOKEN))) as c:
+        yield c
+
+
+def test_pages_redirect_to_login_without_a_session(client) -> None:
+    for slug in PAGES:
+        r = client.get("/" if slug == "overview" else f"/{slug}", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    r = client.get("/login")
+    assert r.status_code == 200 and 'name="key"' in r.text
+
+
+def test_login_with_read_key_sets_an_httponly_cookie(client, web_db) -> None:
+    r = client.post("/login", data={"key": web_db.read_key, "next": "/scorecard"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/scorecard"
+    cookie = r.headers["set-cookie"]
+    assert COOKIE in cookie and "HttpOnly" in cookie and "samesite=strict" in cookie.lower()
+    assert web_db.read_key not in cookie
+    assert client.get("/v1/stats").status_code == 200  # the API accepts the session too
+    assert client.post("/v1/events", json=[]).status_code == 403  # read session, not write
+
+
+@pytest.mark.parametrize("which, message", [("write", "write key"), ("bogus", "not a read key")])
+def test_login_refuses_write_and_bogus_keys(client, web_db, which, message) -> None:
+    key = web_db.write_key if which == "write" else "tlr_123456789012_" + "z" * 40
+    r = client.post("/login", data={"key": key})
+    assert r.status_code == 401 and message in r.text
+    assert COOKIE not in r.headers.get("set-cookie", "")
+
+
+def test_open_redirects_are_ignored(client, web_db) -> None:
+    r = client.post("/login", data={"key": web_db.read_key, "next": "//evil.test/"},
+                    follow_redirects=False)
+    assert r.headers["location"] == "/"
+
+
+def test_one_time_token_works_once(client) -> None:
+    r = client.get(f"/?token={TOKEN}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert COOKIE in r.headers["set-cookie"]
+    assert client.get("/").status_code == 200
+    client.cookies.clear()
+    r = client.get(f"/?token={TOKEN}", follow_redirects=False)
+    assert r.status_code == 401 and "has been used" in r.text
+
+
+def test_logout_ends_the_session(client, web_db) -> None:
+    client.post("/login", data={"key": web_db.read_key})
+    assert client.get("/v1/stats").status_code == 200
+    client.post("/logout")
+    assert client.get("/v1/stats").status_code == 401
+
+
+@pytest.mark.parametrize("slug", list(PAGES))
+def test_every_page_renders_its_panels(client, web_db, slug: str) -> None:
+    client.post("/login", data={"key": web_db.read_key})
+    r = client.get("/" if slug == "overview" else f"/{slug}")
+    assert r.status_code == 200
+    page = PAGES[slug]
+    assert f"<h1>{page.title}</h1>" in r.text
+    for panel in page.panels:
+        if panel.kind == "chart":
+            assert f'data-chart="{panel.chart}"' in r.text
+        if panel.kind == "unavailable":
+            assert "Not available yet." in r.text
+    assert '<script src="/plotly.min.js"' in r.text
+    assert "cdn" not in r.text.lower()
+
+
+def test_plotly_is_served_from_the_package(client) -> None:
+    r = client.get("/plotly.min.js")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/javascript")
+    assert len(r.content) > 1_000_000 and b"plotly" in r.content[:2000].lower()
+    assert client.get("/static/app.js").status_code == 200

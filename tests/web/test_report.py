@@ -1,0 +1,37 @@
+"""``touchlens report``: one self-contained HTML file with the charts embedded."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from touchlens.cli import app
+
+
+def test_report_is_self_contained(web_db, tmp_path: Path) -> None:
+    out = tmp_path / "q1.html"
+    r = CliRunner().invoke(app, ["report", "-o", str(out), "--period", "2026-02",
+                                 "--db", str(web_db.path)])
+    assert r.exit_code == 0, r.output
+    html = out.read_text()
+    assert "Touchpoint review" in html and "2026-02-01 – 2026-02-28" in html
+    assert "compared with 2026-01-" in html  # the previous period of the same length
+    assert html.count("Plotly.newPlot") >= 6
+    # no external resources: it opens offline
+    assert not re.search(r'<script[^>]+src=', html)
+    assert not re.search(r'<link[^>]+href=["\']https?:', html)
+    assert "Journey map" in html and "Top pain points" in html
+    assert "Recommendations" in html or "not in this version yet" in html
+
+
+def test_report_with_a_channel_and_bad_period(web_db, tmp_path: Path) -> None:
+    out = tmp_path / "email.html"
+    r = CliRunner().invoke(app, ["report", "-o", str(out), "--channel", "email",
+                                 "--db", str(web_db.path)])
+    assert r.exit_code == 0, r.output
+    assert "all time · email" in out.read_text()
+    r = CliRunner().invoke(app, ["report", "-o", str(out), "--period", "soon",
+                                 "--db", str(web_db.path)])
+    assert r.exit_code == 2 and "unknown period" in r.output
