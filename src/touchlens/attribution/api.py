@@ -1,0 +1,148 @@
+"""Entry points: attribution on a plain path DataFrame, or on a workspace's journeys.
+
+Path DataFrames use the ChannelAttribution format (:mod:`.pathfile`); results have the
+columns of :mod:`.engine` (``model``, the level, ``conversions``, ``revenue``, ``share``,
+``ci_low``, ``ci_high``). The ``Workspace.attribution*`` methods delegate here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from touchlens.attribution import engine
+from touchlens.attribution.compare import compare_table
+from touchlens.attribution.pathfile import DEFAULT_SEP
+from touchlens.attribution.paths import (
+    DIRECT_CHANNELS,
+    PathSource,
+    check_level,
+    from_journey_events,
+    from_path_frame,
+    path_table_expr,
+)
+from touchlens.attribution.roi import combine_spend, roi_table, spend_exprs
+
+if TYPE_CHECKING:
+    from touchlens.workspace import Workspace
+
+PathsLike = pd.DataFrame | PathSource
+DEFAULT_EXCLUDE = "site"  # workspace journeys: leave out on-site/in-store navigation
+ROI_MODEL = "counterfactual"
+
+
+def source_of(paths: PathsLike, *, sep: str = DEFAULT_SEP, level: str = "channel",
+              exclude: str | Sequence[str] | None = None,
+              direct: Sequence[str] = DIRECT_CHANNELS) -> PathSource:
+    """A :class:`PathSource` from a ChannelAttribution DataFrame (or one as is)."""
+    if isinstance(paths, PathSource):
+        return paths
+    return from_path_frame(paths, sep=sep, level=level, exclude=exclude, direct=direct)
+
+
+def attribute(paths: PathsLike, model: str | Sequence[str] = "all", *, sep: str = DEFAULT_SEP,
+              level: str = "channel", exclude: str | Sequence[str] | None = None,
+              **options: Any) -> pd.DataFrame:
+    """Attribution of a path table by ``model`` (``"all"``, a name or a list of names).
+
+    ``options`` go to :func:`touchlens.attribution.engine.attribute` (half_life_days,
+    position_weights, markov_order, shapley_value, counterfactual_model, bootstrap, seed,
+    confidence). ``time_decay`` needs timestamps, so ``"all"`` skips it on path tables.
+    """
+    return engine.attribute(source_of(paths, sep=sep, level=level, exclude=exclude), model,
+                            **options)
+
+
+def heuristics(paths: PathsLike, models: Sequence[str] = ("first", "last", "last_non_direct",
+                                                          "linear", "participation",
+                                                          "position", "j_curve",
+                                                          "inverse_j", "w_shaped"),
+               **kwargs: Any) -> pd.DataFrame:
+    """Rule-based models (see :mod:`.heuristics`) on a path table."""
+    return attribute(paths, list(models), **kwargs)
+
+
+def markov(paths: PathsLike, *, order: int = 1, bootstrap: int = 0, seed: int = 0,
+           **kwargs: Any) -> pd.DataFrame:
+    """Exact Markov-chain attribution (see :mod:`.markov`) on a path table."""
+    return attribute(paths, "markov", markov_order=order, bootstrap=bootstrap, seed=seed,
+                     **kwargs)
+
+
+def shapley(paths: PathsLike, *, value: str = "conversions", bootstrap: int = 0,
+            seed: int = 0, **kwargs: Any) -> pd.DataFrame:
+    """Shapley-value attribution (see :mod:`.shapley`) on a path table."""
+    return attribute(paths, "shapley", shapley_value=value, bootstrap=bootstrap, seed=seed,
+                     **kwargs)
+
+
+def counterfactual(paths: PathsLike, *, model: str = "auto", bootstrap: int = 0,
+                   seed: int = 0, **kwargs: Any) -> pd.DataFrame:
+    """Counterfactual data-driven attribution (see :mod:`.counterfactual`)."""
+    return attribute(paths, "counterfactual", counterfactual_model=model,
+                     bootstrap=bootstrap, seed=seed, **kwargs)
+
+
+def compare(result: pd.DataFrame) -> pd.DataFrame:
+    """All models of ``result`` side by side with their spread (see :mod:`.compare`)."""
+    level = result.columns[1]
+    return compare_table(result, level)
+
+
+# ---------------------------------------------------------------- workspace
+
+
+def workspace_source(ws: Workspace, *, level: str = "channel",
+                     exclude: str | Sequence[str] | None = DEFAULT_EXCLUDE,
+                     anonymous: bool = True) -> PathSource:
+    """The workspace's journeys as a :class:`PathSource` (lazy, on its backend)."""
+    return from_journey_events(ws.journey_events(), ws.store.execute, level=check_level(level),
+                               exclude=exclude, anonymous=anonymous)
+
+
+def workspace_attribution(ws: Workspace, model: str | Sequence[str] = "all", *,
+                          level: str = "channel",
+                          exclude: str | Sequence[str] | None = DEFAULT_EXCLUDE,
+                          anonymous: bool = True, **options: Any) -> pd.DataFrame:
+    """Attribution over the workspace's journeys (touch tables cached for the call)."""
+    models = engine.resolve_models(model)
+    source = workspace_source(ws, level=level, exclude=exclude, anonymous=anonymous)
+    if len(models) > 1:
+        source = source.cached()
+    try:
+        return engine.attribute(source, models, **options)
+    finally:
+        source.release()
+
+
+def workspace_compare(ws: Workspace, model: str | Sequence[str] = "all", **kwargs: Any
+                      ) -> pd.DataFrame:
+    """Every model's share per label side by side, with the spread."""
+    result = workspace_attribution(ws, model, **kwargs)
+    table = compare_table(result, result.columns[1])
+    table.attrs["notes"] = result.attrs.get("notes", {})
+    return table
+
+
+def workspace_roi(ws: Workspace, model: str = ROI_MODEL, *, level: str = "channel",
+                  max_change: float = 0.2, **kwargs: Any) -> pd.DataFrame:
+    """CPA, ROAS and a bounded budget-reallocation suggestion (see :mod:`.roi`)."""
+    if model == "all" or "," in model:
+        model = ROI_MODEL
+    result = workspace_attribution(ws, model, level=level, **kwargs)
+    table, event = spend_exprs(ws.store.table("costs"), ws.store.table("events"), level)
+    spend = combine_spend(ws.store.execute(table), ws.store.execute(event))
+    out = roi_table(result, spend, level, max_change=max_change)
+    out.attrs["model"] = model
+    out.attrs["notes"] = result.attrs.get("notes", {})
+    return out
+
+
+def workspace_paths(ws: Workspace, *, level: str = "channel",
+                    exclude: str | Sequence[str] | None = None, anonymous: bool = True,
+                    sep: str = DEFAULT_SEP) -> pd.DataFrame:
+    """The workspace's journeys in the ChannelAttribution format (one row per path)."""
+    source = workspace_source(ws, level=level, exclude=exclude, anonymous=anonymous)
+    return ws.store.execute(path_table_expr(source, sep))

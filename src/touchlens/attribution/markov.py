@@ -1,0 +1,216 @@
+"""Markov-chain attribution solved exactly on the absorbing chain (no random walks).
+
+States: ``(start)``, one per label (order 1) or per run of the last k labels (order k),
+and the absorbing ``(conversion)`` and ``(null)``. Transition probabilities are the counts
+aggregated in Ibis (each journey of a path adds its transitions once), normalised per state.
+
+With Q the transient-to-transient probabilities and r the one-step conversion
+probabilities, the conversion probabilities x of every transient state solve
+(I − Q) x = r, and P(conv) = x[start]. Removing label c turns every state that holds c into
+a null (its incoming transitions are lost): P₋c solves the same system on the other states.
+Removal effect RE_c = 1 − P₋c / P(conv); the conversions of paths with at least one touch are
+split ∝ RE_c. Revenue uses the same chain with r replaced by the expected conversion value
+per step (Σ value of s → conversion / out-count of s), giving value removal effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from touchlens.attribution.paths import INTERNAL_SEP, NONE, PathSource
+from touchlens.errors import ConfigError
+
+START, CONV, NULL = "(start)", "(conversion)", "(null)"
+
+
+def check_order(order: int) -> int:
+    if not isinstance(order, int | np.integer) or not 1 <= order <= 4:
+        raise ConfigError(f"Markov order must be 1, 2, 3 or 4, got {order!r}")
+    return int(order)
+
+
+def transitions_expr(source: PathSource, order: int = 1, *, by_path: bool = False
+                     ) -> ir.Table:
+    """Transition counts: from_state, to_state, n (journeys), value (revenue into
+    ``(conversion)``) and, with ``by_path``, per path_key with k = occurrences in one path."""
+    order = check_order(order)
+    t = source.touches
+    w = ibis.window(group_by=t.path_key, order_by=t.step)
+    state = t.label
+    for i in range(1, order):
+        prev = t.label.lag(i).over(w)
+        state = ibis.ifelse(prev.isnull(), state, prev + INTERNAL_SEP + state)
+    t = t.mutate(_state=state)
+    t = t.mutate(_from=t._state.lag().over(w).fill_null(START))
+    weight = t.conversions + t.nulls
+    zero = ibis.literal(0.0)
+    walk = t.select("path_key", from_state=t._from, to_state=t._state, n=weight, value=zero)
+    last = t.filter(t.step == t.n_steps - 1)
+    conv = last.select("path_key", from_state=last._state, to_state=ibis.literal(CONV),
+                       n=last.conversions, value=last.revenue)
+    null = last.select("path_key", from_state=last._state, to_state=ibis.literal(NULL),
+                       n=last.nulls, value=zero)
+    p = source.paths.filter(source.paths.n_steps == 0)
+    econv = p.select("path_key", from_state=ibis.literal(START), to_state=ibis.literal(CONV),
+                     n=p.conversions, value=p.revenue)
+    enull = p.select("path_key", from_state=ibis.literal(START), to_state=ibis.literal(NULL),
+                     n=p.nulls, value=zero)
+    rows = ibis.union(walk, conv, null, econv, enull).filter(ibis._.n > 0)
+    keys = ["path_key", "from_state", "to_state"] if by_path else ["from_state", "to_state"]
+    return rows.group_by(keys).agg(n=rows.n.sum(), value=rows.value.sum(), k=rows.count())
+
+
+@dataclass
+class MarkovSolution:
+    """Removal effects and the chain's size, per label (order k states split into labels)."""
+
+    labels: list[str]
+    p_conversion: float
+    removal_effect: np.ndarray
+    value_removal_effect: np.ndarray
+    n_states: int
+
+
+def _labels_of(state: str) -> list[str]:
+    return state.split(INTERNAL_SEP)
+
+
+def solve(trans: pd.DataFrame) -> MarkovSolution:
+    """Exact removal effects from a transition table (from_state, to_state, n, value)."""
+    trans = trans[trans["n"] > 0]
+    names = pd.unique(pd.concat([trans["from_state"], trans["to_state"]]))
+    transient = [START, *sorted(s for s in names if s not in (START, CONV, NULL))]
+    index = {s: i for i, s in enumerate(transient)}
+    m = len(transient)
+
+    def ix(col: pd.Series) -> np.ndarray:
+        return col.map(index).to_numpy(dtype=np.int64)
+
+    frm = ix(trans["from_state"])
+    out = np.bincount(frm, weights=trans["n"].to_numpy(float), minlength=m)
+    out_safe = np.where(out > 0, out, 1.0)
+    inner = trans[trans["to_state"].isin(index)]
+    q = sp.csr_matrix(
+        (inner["n"].to_numpy(float) / out_safe[ix(inner["from_state"])],
+         (ix(inner["from_state"]), ix(inner["to_state"]))),
+        shape=(m, m))
+    conv = trans[trans["to_state"] == CONV]
+    ci = ix(conv["from_state"])
+    rhs = np.zeros((m, 2))
+    rhs[:, 0] = np.bincount(ci, weights=conv["n"].to_numpy(float), minlength=m) / out_safe
+    rhs[:, 1] = np.bincount(ci, weights=conv["value"].to_numpy(float), minlength=m) / out_safe
+    labels = sorted({x for s in transient[1:] for x in _labels_of(s)})
+    holds: dict[str, list[int]] = {x: [] for x in labels}
+    for s, i in index.items():
+        if s != START:
+            for x in set(_labels_of(s)):
+                holds[x].append(i)
+    base = _absorb(q, rhs, np.ones(m, bool))
+    re = np.zeros(len(labels))
+    rev = np.zeros(len(labels))
+    for j, x in enumerate(labels):
+        keep = np.ones(m, bool)
+        keep[holds[x]] = False
+        removed = _absorb(q, rhs, keep)
+        re[j] = 1.0 - removed[0] / base[0] if base[0] > 0 else 0.0
+        rev[j] = 1.0 - removed[1] / base[1] if base[1] > 0 else 0.0
+    return MarkovSolution(labels, float(base[0]), np.clip(re, 0.0, 1.0), np.clip(rev, 0.0, 1.0),
+                          m)
+
+
+def _absorb(q: sp.csr_matrix, rhs: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Absorption (conversion, value) from start, states outside ``keep`` made null."""
+    idx = np.flatnonzero(keep)
+    sub = q[idx][:, idx]
+    a = sp.identity(len(idx), format="csc") - sub.tocsc()
+    small = len(idx) <= 400  # dense LU is faster for small chains
+    x = np.linalg.solve(a.toarray(), rhs[idx]) if small else spla.splu(a).solve(rhs[idx])
+    return np.asarray(x)[0]
+
+
+def split_credit(sol: MarkovSolution, conversions: float, revenue: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Conversions and revenue of touched paths split ∝ (value) removal effects."""
+    def share(x: np.ndarray) -> np.ndarray:
+        total = x.sum()
+        return x / total if total > 0 else np.zeros_like(x)
+
+    return conversions * share(sol.removal_effect), revenue * share(sol.value_removal_effect)
+
+
+def markov_credits(trans: pd.DataFrame, none_conv: float, none_rev: float,
+                   total_conv: float, total_rev: float) -> tuple[pd.DataFrame, MarkovSolution]:
+    """Long rows (label, conversions, revenue) with the ``(none)`` bucket, and the solution."""
+    sol = solve(trans)
+    conv, rev = split_credit(sol, total_conv - none_conv, total_rev - none_rev)
+    df = pd.DataFrame({"label": sol.labels, "conversions": conv, "revenue": rev,
+                       "removal_effect": sol.removal_effect})
+    if none_conv or none_rev:
+        df = pd.concat([df, pd.DataFrame({"label": [NONE], "conversions": [none_conv],
+                                          "revenue": [none_rev], "removal_effect": [np.nan]})],
+                       ignore_index=True)
+    return df, sol
+
+
+def _replicate_table(inc: pd.DataFrame, conv: np.ndarray, nulls: np.ndarray,
+                     conv_b: np.ndarray, nulls_b: np.ndarray, pos: np.ndarray) -> pd.DataFrame:
+    """Transition counts of one bootstrap replicate from the per-path incidence table."""
+    to = inc["to_state"].to_numpy()
+    cb, nb = conv_b[pos], nulls_b[pos]
+    per_journey = inc["k"].to_numpy(float)
+    n = np.where(to == CONV, cb, np.where(to == NULL, nb, per_journey * (cb + nb)))
+    mean_value = np.divide(inc["value"].to_numpy(float), conv[pos],
+                           out=np.zeros(len(inc)), where=conv[pos] > 0)
+    out = inc[["from_state", "to_state"]].assign(n=n, value=np.where(to == CONV, mean_value * cb,
+                                                                      0.0))
+    return out.groupby(["from_state", "to_state"], as_index=False, sort=False).sum()
+
+
+def markov_model(source: PathSource, *, order: int = 1, bootstrap: int = 0, seed: int = 0,
+                 totals: tuple[float, float, float, float]) -> tuple[pd.DataFrame, dict]:
+    """Credit rows (label, conversions, revenue, samples) and notes for the Markov model.
+
+    ``totals`` = (conversions, revenue, conversions without touch, their revenue).
+    """
+    order = check_order(order)
+    total_conv, total_rev, none_conv, none_rev = totals
+    trans = source.execute(transitions_expr(source, order))
+    df, sol = markov_credits(trans, none_conv, none_rev, total_conv, total_rev)
+    notes = {"order": order, "states": sol.n_states - 1, "p_conversion": sol.p_conversion,
+             "removal_effects": dict(zip(sol.labels, sol.removal_effect.round(6).tolist(),
+                                         strict=True)),
+             "method": "exact absorbing-chain solve (no simulation)"}
+    if bootstrap:
+        from touchlens.attribution.bootstrap import replicates
+
+        local = source.compact()
+        inc = local.execute(transitions_expr(local, order, by_path=True))
+        paths = local.execute(local.paths.select("path_key", "n_steps", "conversions", "nulls")
+                              ).sort_values("path_key")
+        conv, nulls = paths["conversions"].to_numpy(float), paths["nulls"].to_numpy(float)
+        touched = paths["n_steps"].to_numpy() > 0
+        pos = np.searchsorted(paths["path_key"].to_numpy(), inc["path_key"].to_numpy())
+        samples = []
+        for conv_b, nulls_b in replicates(conv, nulls, bootstrap, seed):
+            s = solve(_replicate_table(inc, conv, nulls, conv_b, nulls_b, pos))
+            c, _ = split_credit(s, float(conv_b[touched].sum()), 0.0)
+            samples.append(pd.Series(c, index=s.labels))
+        notes["bootstrap"] = bootstrap
+        df = attach_samples(df, samples, {NONE: None})
+    return df, notes
+
+
+def attach_samples(df: pd.DataFrame, samples: list[pd.Series], fixed: dict[str, object]
+                   ) -> pd.DataFrame:
+    """Add a ``samples`` column (replicated conversions per label; labels in ``fixed`` get
+    none: their credit does not depend on the model)."""
+    table = pd.DataFrame(samples).reindex(columns=df["label"]).fillna(0.0)
+    values = [None if x in fixed else table[x].to_numpy() for x in df["label"]]
+    return df.assign(samples=values)

@@ -1,0 +1,220 @@
+"""Journeys prepared for attribution: lazy Ibis tables every model reads.
+
+A :class:`PathSource` holds two tables and the function that executes them:
+
+- ``touches`` — grain: one row per step of a path. Columns: ``path_key``, ``step`` (0-based),
+  ``n_steps``, ``label`` (channel or touchpoint), ``is_direct``, ``n_touch`` (events merged
+  into the step), ``days_before`` (days from the step's last event to the conversion, or to
+  the end of a journey without one; NULL when there are no timestamps), and the path's
+  ``conversions``, ``revenue``, ``nulls``.
+- ``paths`` — grain: one row per path: ``path_key``, ``n_steps``, ``conversions``,
+  ``revenue``, ``nulls``. A path with ``n_steps = 0`` is a conversion (or null) without any
+  touch; its conversions go to the ``"(none)"`` bucket.
+
+From a workspace (:func:`from_journey_events`) a path is one journey (conversions 0/1, nulls
+1 − conversions); consecutive touches of the same label form one step (as in the journey's
+``path``), ``n_touch`` keeping how many events it merged. From a ChannelAttribution table
+(:func:`from_path_frame`) a path is one row, weighted by its counts, steps as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from touchlens.attribution.pathfile import DEFAULT_SEP, PATH_COLUMNS, validate_paths
+from touchlens.errors import ConfigError
+
+NONE = "(none)"
+DIRECT_CHANNELS: tuple[str, ...] = ("direct",)
+# On-site and in-store navigation and checkout: these touches follow the decision to buy
+# (DOMAIN.md funnel), so ``exclude="site"`` leaves them out of attribution.
+SITE_CHANNELS: tuple[str, ...] = ("web", "app", "direct", "store")
+# Touchpoints of the built-in catalogue that a purchase triggers (order, delivery, service,
+# returns, review requests and the reviews themselves): ``exclude="service"``.
+SERVICE_TOUCHPOINTS: tuple[str, ...] = (
+    "order_confirmation_email", "delivery_courier", "packaging", "post_purchase_survey",
+    "support_chat", "call_center", "return_portal", "review_request_email", "customer_review",
+    "social_mention")
+EXCLUDE_PRESETS: dict[str, tuple[str, ...]] = {
+    "none": (), "site": SITE_CHANNELS, "service": SERVICE_TOUCHPOINTS}
+LEVELS = ("channel", "touchpoint")
+INTERNAL_SEP = "\x1f"
+ANONYMOUS_PREFIX = "anonymous:"  # journeys.resolved_events: visitors never linked
+
+Executor = Callable[[ir.Expr], pd.DataFrame]
+
+
+@dataclass
+class PathSource:
+    """Paths ready for attribution (see the module docstring for the grains)."""
+
+    touches: ir.Table
+    paths: ir.Table
+    execute: Executor
+    level: str = "channel"
+    has_time: bool = False
+    _cached: list[ir.Table] = field(default_factory=list, repr=False)
+
+    def cached(self) -> PathSource:
+        """The same source with both tables materialised once in the backend (temp tables)."""
+        touches, paths = self.touches.cache(), self.paths.cache()
+        return replace(self, touches=touches, paths=paths, _cached=[touches, paths])
+
+    def release(self) -> None:
+        """Drop the temp tables made by :meth:`cached`."""
+        for t in self._cached:
+            t.release()
+        self._cached.clear()
+
+    def path_table(self, sep: str = DEFAULT_SEP) -> pd.DataFrame:
+        """The ChannelAttribution table of these paths (``PATH_COLUMNS``)."""
+        return self.execute(path_table_expr(self, sep))
+
+    def compact(self) -> PathSource:
+        """A local source over the distinct paths (same results for path-level models)."""
+        table = self.path_table(INTERNAL_SEP)
+        steps = table["path"].str.split(INTERNAL_SEP).map(lambda s: [] if s == [""] else s)
+        return _from_steps(table, steps.tolist(), direct=(), level=self.level)
+
+
+def resolve_exclude(exclude: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Names to leave out: presets (``none``, ``site``, ``service``) and/or channel or
+    touchpoint names, as a sequence or one comma-separated string (``"site,service"``)."""
+    if exclude is None:
+        return ()
+    items = exclude.split(",") if isinstance(exclude, str) else list(exclude)
+    names: list[str] = []
+    for item in (str(x).strip() for x in items):
+        if item:
+            names += EXCLUDE_PRESETS.get(item, (item,))
+    return tuple(dict.fromkeys(names))
+
+
+def check_level(level: str) -> str:
+    if level not in LEVELS:
+        raise ConfigError(f"level must be 'channel' or 'touchpoint', not {level!r}")
+    return level
+
+
+def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "channel",
+                        exclude: str | Sequence[str] | None = None,
+                        direct: Sequence[str] = DIRECT_CHANNELS,
+                        anonymous: bool = True) -> PathSource:
+    """Paths of the workspace's journeys (``tagged`` = ``Workspace.journey_events()``).
+
+    Conversion events are outcomes, not touches. Touches whose channel or touchpoint is in
+    ``exclude`` are dropped before consecutive repeats are merged. ``anonymous=False`` leaves
+    out journeys of visitors never linked to a customer (``customer_id`` ``anonymous:…``):
+    when conversions always identify the buyer, those journeys cannot convert, and keeping
+    them biases every model towards channels that identify people (email, loyalty).
+    """
+    check_level(level)
+    t = tagged
+    if not anonymous:
+        t = t.filter(~t.customer_id.startswith(ANONYMOUS_PREFIX))
+    label = t.channel if level == "channel" else t.touchpoint.coalesce(t.channel)
+    t = t.mutate(_label=label)
+    conv = t.is_conversion
+    outcome = t.group_by(path_key=t.journey_id).agg(
+        conversions=conv.cast("float64").max(),
+        revenue=t.revenue.sum(where=conv).fill_null(0.0),
+        _end_at=t.occurred_at.max(where=conv).coalesce(t.occurred_at.max()),
+    )
+    touch = t.filter(~conv & t._label.notnull())
+    names = list(resolve_exclude(exclude))
+    if names:
+        touch = touch.filter(~(touch.channel.isin(names)
+                               | touch.touchpoint.fill_null("").isin(names)))
+    order = ["occurred_at", "event_id"]
+    w = ibis.window(group_by="journey_id", order_by=order)
+    new = (touch._label != touch._label.lag().over(w)).fill_null(True)
+    touch = touch.mutate(_new=new.cast("int64"))
+    upto = ibis.window(group_by="journey_id", order_by=order, rows=(None, 0))
+    touch = touch.mutate(_run=touch._new.sum().over(upto))
+    runs = touch.group_by([touch.journey_id, touch._run]).agg(
+        label=touch._label.max(),
+        is_direct=touch.channel.isin(list(direct)).all(),
+        n_touch=touch.count(),
+        _last_at=touch.occurred_at.max(),
+    )
+    steps = runs.group_by(_jid=runs.journey_id).agg(_n=runs._run.max())
+    joined = outcome.left_join(steps, outcome.path_key == steps._jid)
+    paths = joined.select(
+        "path_key", n_steps=joined._n.fill_null(0).cast("int64"),
+        conversions="conversions", revenue="revenue", nulls=1.0 - joined.conversions,
+        _end_at="_end_at",
+    )
+    both = runs.join(paths, runs.journey_id == paths.path_key)
+    seconds = both._end_at.epoch_seconds() - both._last_at.epoch_seconds()
+    touches = both.select(
+        "path_key", step=(both._run - 1).cast("int64"), n_steps="n_steps", label="label",
+        is_direct="is_direct", n_touch=both.n_touch.cast("int64"),
+        days_before=seconds.cast("float64") / 86400.0,
+        conversions="conversions", revenue="revenue", nulls="nulls",
+    )
+    return PathSource(touches, paths.drop("_end_at"), execute, level=level, has_time=True)
+
+
+def local_executor() -> Executor:
+    """An executor on a private in-memory DuckDB (for tables that live in memory)."""
+    con = ibis.duckdb.connect()
+    return con.execute
+
+
+def _from_steps(table: pd.DataFrame, steps: list[list[str]], *, direct: Sequence[str],
+                level: str) -> PathSource:
+    lens = np.fromiter((len(s) for s in steps), dtype=np.int64, count=len(steps))
+    key = np.repeat(np.arange(len(steps), dtype=np.int64), lens)
+    starts = np.repeat(np.cumsum(lens) - lens, lens)
+    labels = pd.Series([x for s in steps for x in s], dtype=object)
+    conv = table["total_conversions"].to_numpy(dtype="float64")
+    rev = table["total_conversion_value"].to_numpy(dtype="float64")
+    nulls = table["total_null"].to_numpy(dtype="float64")
+    touches = pd.DataFrame({
+        "path_key": key, "step": np.arange(len(key), dtype=np.int64) - starts,
+        "n_steps": lens[key], "label": labels.astype(str),
+        "is_direct": labels.isin(list(direct)).to_numpy(),
+        "n_touch": np.ones(len(key), dtype=np.int64),
+        "days_before": np.full(len(key), np.nan), "conversions": conv[key],
+        "revenue": rev[key], "nulls": nulls[key],
+    })
+    paths = pd.DataFrame({"path_key": np.arange(len(steps), dtype=np.int64), "n_steps": lens,
+                          "conversions": conv, "revenue": rev, "nulls": nulls})
+    return PathSource(ibis.memtable(touches), ibis.memtable(paths), local_executor(),
+                      level=level, has_time=False)
+
+
+def from_path_frame(df: pd.DataFrame, *, sep: str = DEFAULT_SEP, level: str = "channel",
+                    exclude: str | Sequence[str] | None = None,
+                    direct: Sequence[str] = DIRECT_CHANNELS) -> PathSource:
+    """Paths of a ChannelAttribution table (validated: errors name the row). Steps named in
+    ``exclude`` are dropped (a path left without steps counts as a path without touch)."""
+    check_level(level)
+    table, steps = validate_paths(df, sep)
+    names = set(resolve_exclude(exclude))
+    if names:
+        steps = [[x for x in s if x not in names] for s in steps]
+    return _from_steps(table, steps, direct=direct, level=level)
+
+
+def path_table_expr(source: PathSource, sep: str = DEFAULT_SEP) -> ir.Table:
+    """ChannelAttribution table: one row per distinct path, most conversions first."""
+    t = source.touches
+    step = ibis.struct({"step": t.step, "label": t.label})
+    per_path = t.group_by(_pk=t.path_key).agg(_steps=step.collect())
+    p = source.paths
+    j = p.left_join(per_path, p.path_key == per_path._pk)
+    path = j._steps.sort().map(lambda s: s.label).join(sep).fill_null("")
+    g = j.group_by(path=path).agg(
+        total_conversions=j.conversions.sum(),
+        total_conversion_value=j.revenue.sum(),
+        total_null=j.nulls.sum(),
+    )
+    return g.order_by([ibis.desc("total_conversions"), ibis.desc("total_null"), "path"]
+                      ).select(*PATH_COLUMNS)
