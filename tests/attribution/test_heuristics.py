@@ -99,7 +99,7 @@ def to_frame(rows: list) -> pd.DataFrame:
 @given(ROWS, st.randoms(use_true_random=False))
 def test_credit_sums_to_conversions_and_revenue(rows: list, rnd) -> None:
     df = to_frame(rows)
-    result = heuristics(df, RULE_MODELS + ["markov", "shapley"])
+    result = heuristics(df, [*RULE_MODELS, "markov", "shapley"])
     sums = result.groupby("model")[["conversions", "revenue"]].sum()
     touched = df["path"] != ""
     has_touch_conv = df.loc[touched, "total_conversions"].sum() > 0
@@ -111,7 +111,7 @@ def test_credit_sums_to_conversions_and_revenue(rows: list, rnd) -> None:
                                                abs=1e-6)
     # the order of rows (customers) changes nothing
     shuffled = df.sample(frac=1.0, random_state=rnd.randint(0, 10**6)).reset_index(drop=True)
-    again = heuristics(shuffled, RULE_MODELS + ["markov", "shapley"])
+    again = heuristics(shuffled, [*RULE_MODELS, "markov", "shapley"])
     key = ["model", "channel"]
     a = result.sort_values(key).reset_index(drop=True)
     b = again.sort_values(key).reset_index(drop=True)

@@ -98,7 +98,7 @@ def test_exported_paths_give_the_same_path_models(tiny_ws: Workspace) -> None:
     pd.testing.assert_frame_equal(direct.sort_values(key).reset_index(drop=True),
                                   via_file.sort_values(key).reset_index(drop=True),
                                   check_exact=False, atol=1e-9)
-    assert markov(paths).attrs["notes"]["markov"]["states"] == 6
+    assert markov(paths).attrs["notes"]["markov"]["states"] == 7
 
 
 def test_compare_and_roi(tiny_ws: Workspace) -> None:

@@ -46,6 +46,7 @@ FOLDS = 5
 C_GRID = (0.1, 1.0, 10.0)
 MODELS = ("auto", "logistic", "logistic_interactions", "gbm")
 MIN_PAIR_JOURNEYS = 50.0
+RECENCY = False  # measured: recency to the journey's end leaks the outcome (docs)
 
 
 @dataclass(frozen=True)
@@ -207,10 +208,11 @@ def counterfactual_model(source: PathSource, *, model: str = "auto", bootstrap: 
     """Credit rows (label, conversions, revenue, samples) and notes (fit quality)."""
     specs = candidates(model)
     none_conv, none_rev = totals[2], totals[3]
-    pt = parse_patterns(source.execute(patterns_expr(source)))
+    recency = RECENCY and source.has_time
+    pt = parse_patterns(source.execute(patterns_expr(source, recency)))
     n = len(pt.labels)
-    designs = {False: Design(n, np.zeros((0, 2), np.int64), source.has_time),
-               True: Design(n, frequent_pairs(pt, MIN_PAIR_JOURNEYS), source.has_time)}
+    designs = {False: Design(n, np.zeros((0, 2), np.int64), recency),
+               True: Design(n, frequent_pairs(pt, MIN_PAIR_JOURNEYS), recency)}
     scores = cross_validate(specs, designs, pt, seed)
     best = min(specs, key=lambda s: scores[s.name])
     design = designs[best.interactions]
@@ -233,7 +235,7 @@ def counterfactual_model(source: PathSource, *, model: str = "auto", bootstrap: 
     notes = {"model": best.name, "cv_log_loss": scores[best.name],
              "cv_log_loss_no_features": scores["no features"], "cv_folds": FOLDS,
              "candidates": scores, "patterns": len(pt), "interaction_pairs":
-             len(design.pairs), "recency": source.has_time} | note
+             len(design.pairs), "recency": recency} | note
     if bootstrap:
         from touchlens.attribution.bootstrap import replicates
         from touchlens.attribution.markov import attach_samples

@@ -31,12 +31,12 @@ ITEM_SEP, FIELD_SEP = "\x1e", "\x1f"
 BLOCK = 5  # exposed, log1p(n), saturation, recency 1–7 d, recency > 7 d
 
 
-def patterns_expr(source: PathSource) -> ir.Table:
+def patterns_expr(source: PathSource, recency: bool = False) -> ir.Table:
     """One row per distinct pattern: key, conversions, nulls, revenue."""
     t = source.touches
     per = t.group_by(["path_key", "label"]).agg(n=t.n_touch.sum(), rec=t.days_before.min())
     item = per.label + FIELD_SEP + ibis.least(per.n, N_CAP).cast("string")
-    if source.has_time:
+    if recency and source.has_time:
         bucket = ibis.cases((per.rec < 1.0, "0"), (per.rec < 7.0, "1"), else_="2")
         item = item + FIELD_SEP + bucket
     keys = per.mutate(_item=item).group_by(_pk=per.path_key).agg(
