@@ -1,0 +1,276 @@
+"""Attribution benchmark: every touchlens model on 100k and 1M simulated journeys (10M with
+``--ten-million``), and the same work by ChannelAttribution and marketing-attribution-models
+(``mam``) in the same run where they import.
+
+    python benchmarks/attribution.py [--journeys 100000,1000000] [--ten-million]
+                                     [--models all] [--peers channelattribution,mam]
+                                     [--seed 0] [--keep DIR]
+
+Data: journeys of ~5 touches (1 + Poisson(4)) over 12 channels, no channel twice in a row,
+spread over up to 14 days; each journey converts with P = 1 − 0.97 · Π(1 − effect) over its
+channels (randomised exposure), revenue log-normal. Inputs are written once per size: the
+touches as Parquet (what a workspace's journey_events holds) and the ChannelAttribution path
+table (one row per distinct path).
+
+Rows: ``touchlens/journeys`` runs the model on the raw touches in an in-memory DuckDB (the
+workspace route: runs, windows and aggregations included); ``touchlens/paths`` runs it on the
+path table, the input the peers get (``mam`` gets it as its grouped format, a converting and
+a null row per path). Each measurement is its own process: the time covers the call only
+(not imports or loading); the peak RSS is the child's whole process. ``ratio`` = peer time /
+touchlens/paths time for the same model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CHANNELS = ("search", "social", "display", "email", "affiliate", "video", "direct",
+            "referral", "sms", "push", "print", "organic")
+EFFECTS = np.array([0.08, 0.03, 0.02, 0.04, 0.05, 0.02, 0.0, 0.06, 0.03, 0.01, 0.02, 0.04])
+WEIGHTS = np.array([12, 14, 16, 12, 5, 6, 10, 3, 4, 6, 2, 10], dtype=float)
+TOUCHLENS_MODELS = ("first", "last", "last_non_direct", "linear", "participation",
+                    "position", "j_curve", "inverse_j", "w_shaped", "time_decay", "markov",
+                    "shapley", "counterfactual", "first,last,linear", "all")
+PEER_MODELS = {  # peer → {its call: the touchlens model doing the same work}
+    "channelattribution": {"markov_model": "markov", "heuristic_models": "first,last,linear"},
+    "mam": {"run_markov": "markov", "run_shapley": "shapley",
+            "run_position_based": "position"},
+}
+CHUNK = 500_000
+
+
+# ---------------------------------------------------------------- data
+
+
+def _chunk(rng: np.random.Generator, first_id: int, n: int) -> tuple[pa.Table, pd.DataFrame]:
+    k = len(CHANNELS)
+    length = 1 + rng.poisson(4.0, n)
+    jid = np.repeat(np.arange(first_id, first_id + n, dtype=np.int64), length)
+    starts = np.cumsum(length) - length
+    step = np.arange(len(jid)) - np.repeat(starts, length)
+    ch = rng.choice(k, size=len(jid), p=WEIGHTS / WEIGHTS.sum())
+    for _ in range(8):  # no channel twice in a row: redraw repeats
+        rep = np.flatnonzero((step > 0) & (ch == np.roll(ch, 1)))
+        if not len(rep):
+            break
+        ch[rep] = (ch[rep] + rng.integers(1, k, len(rep))) % k
+    exposed = np.zeros((n, k), bool)
+    exposed[jid - first_id, ch] = True
+    p = 1 - 0.97 * np.prod(1 - EFFECTS[None, :] * exposed, axis=1)
+    converted = rng.random(n) < p
+    revenue = np.where(converted, np.round(150 * np.exp(0.5 * rng.standard_normal(n)), 2), 0)
+    start_s = rng.integers(0, 80 * 86400, n)
+    spacing = 14 * 86400 / (length.max() + 1)  # steps stay in order, within 14 days
+    offset = np.repeat(start_s, length) + (step + rng.random(len(jid))) * spacing
+    end = np.zeros(n)
+    np.maximum.at(end, jid - first_id, offset)
+    conv_ids = np.flatnonzero(converted)
+    conv_at = end[conv_ids] + 3600
+    seconds = np.concatenate([offset, conv_at]).astype(np.int64)
+    channel = np.array(CHANNELS, dtype=object)
+    ch_all = np.concatenate([channel[ch], np.full(len(conv_ids), "web", dtype=object)])
+    table = pa.table({
+        "journey_id": np.concatenate([jid, conv_ids + first_id]).astype(str),
+        "event_id": np.arange(len(seconds)).astype(str) + f"-{first_id}",
+        "occurred_at": pa.array(seconds * 1_000_000, pa.timestamp("us", tz="UTC")),
+        "channel": ch_all, "touchpoint": ch_all,
+        "is_conversion": np.r_[np.zeros(len(jid), bool), np.ones(len(conv_ids), bool)],
+        "revenue": np.r_[np.zeros(len(jid)), revenue[conv_ids]],
+        "customer_id": np.concatenate([jid, conv_ids + first_id]).astype(str),
+    })
+    paths = pd.Series(channel[ch]).groupby(jid).agg(" > ".join)
+    journeys = pd.DataFrame({"path": paths.to_numpy(), "c": converted.astype(float),
+                             "v": revenue, "n": (~converted).astype(float)})
+    return table, journeys
+
+
+def make_data(n: int, seed: int, folder: Path) -> tuple[Path, Path]:
+    """Write touches.parquet and paths.parquet for ``n`` journeys (chunked)."""
+    rng = np.random.default_rng(seed)
+    touches, paths = folder / f"touches_{n}.parquet", folder / f"paths_{n}.parquet"
+    if touches.exists() and paths.exists():
+        return touches, paths
+    writer = None
+    parts = []
+    for first in range(0, n, CHUNK):
+        table, journeys = _chunk(rng, first, min(CHUNK, n - first))
+        writer = writer or pq.ParquetWriter(touches, table.schema)
+        writer.write_table(table)
+        parts.append(journeys.groupby("path", as_index=False)[["c", "v", "n"]].sum())
+    writer.close()
+    agg = pd.concat(parts).groupby("path", as_index=False)[["c", "v", "n"]].sum()
+    agg.columns = ["path", "total_conversions", "total_conversion_value", "total_null"]
+    agg.to_parquet(paths, index=False)
+    return touches, paths
+
+
+# ---------------------------------------------------------------- one measurement per process
+
+
+def _touchlens(route: str, model: str, touches: Path, paths: Path) -> float:
+    from touchlens.attribution import attribute
+    from touchlens.attribution.paths import from_journey_events
+
+    if route == "paths":
+        table = pd.read_parquet(paths)
+        t0 = time.perf_counter()
+        attribute(table, model)
+        return time.perf_counter() - t0
+    import ibis
+
+    con = ibis.duckdb.connect()
+    con.raw_sql(f"CREATE TABLE touches AS SELECT * FROM read_parquet('{touches}')")
+    source = from_journey_events(con.table("touches"), con.execute, level="channel",
+                                 exclude=None, anonymous=True)
+    t0 = time.perf_counter()
+    from touchlens.attribution.engine import attribute as run
+
+    if model == "all":
+        source = source.cached()
+    run(source, model)
+    return time.perf_counter() - t0
+
+
+def _channelattribution(call: str, paths: Path) -> float:
+    import ChannelAttribution as ca
+
+    d = pd.read_parquet(paths)
+    d = d[d["path"] != ""].assign(path=lambda x: x["path"].str.replace(" > ", ">"))
+    t0 = time.perf_counter()
+    if call == "markov_model":
+        ca.markov_model(d, "path", "total_conversions", var_value="total_conversion_value",
+                        var_null="total_null", verbose=False, flg_pro=False)
+    else:
+        ca.heuristic_models(d, "path", "total_conversions", var_value="total_conversion_value",
+                            flg_pro=False)
+    return time.perf_counter() - t0
+
+
+def _mam(call: str, paths: Path) -> float:
+    import mam
+
+    d = pd.read_parquet(paths)
+    conv = pd.DataFrame({"path": d["path"], "has_conv": True, "n": d["total_conversions"],
+                         "value": d["total_conversion_value"]})
+    null = pd.DataFrame({"path": d["path"], "has_conv": False, "n": d["total_null"],
+                         "value": 0.0})
+    g = pd.concat([conv, null])
+    g = g[g["n"] > 0].astype({"n": "int64"})
+    t0 = time.perf_counter()
+    m = mam.MAM(g, format_type="grouped_journey", channels_colname="path",
+                journey_with_conv_colname="has_conv", occurrences_colname="n",
+                conversion_value_colname="value")
+    getattr(m, call)()
+    return time.perf_counter() - t0
+
+
+def worker(tool: str, what: str, touches: str, paths: str) -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    if tool.startswith("touchlens/"):  # imports are not timed (scikit-learn takes seconds)
+        import sklearn.linear_model  # noqa: F401
+
+        import touchlens.attribution  # noqa: F401
+    if tool.startswith("touchlens/"):
+        seconds = _touchlens(tool.split("/")[1], what, Path(touches), Path(paths))
+    elif tool == "channelattribution":
+        seconds = _channelattribution(what, Path(paths))
+    else:
+        seconds = _mam(what, Path(paths))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak}))
+
+
+def measure(tool: str, what: str, touches: Path, paths: Path, timeout: float) -> dict:
+    cmd = [sys.executable, __file__, "--worker", tool, what, str(touches), str(paths)]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"seconds": float("nan"), "peak_mb": float("nan"), "note": "timeout"}
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["failed"])[-1]
+        return {"seconds": float("nan"), "peak_mb": float("nan"), "note": last[:80]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def importable(name: str) -> bool:
+    module = {"channelattribution": "ChannelAttribution", "mam": "mam"}[name]
+    probe = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
+                           check=False)
+    return probe.returncode == 0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--journeys", default="100000,1000000")
+    ap.add_argument("--ten-million", action="store_true", help="also 10,000,000 journeys")
+    ap.add_argument("--models", default="all-models", help="comma list of touchlens models")
+    ap.add_argument("--peers", default="channelattribution,mam")
+    ap.add_argument("--routes", default="journeys,paths")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--timeout", type=float, default=1800)
+    ap.add_argument("--keep", type=Path, help="folder for the generated inputs (reused)")
+    args = ap.parse_args()
+    sizes = [int(x) for x in args.journeys.split(",")] + ([10_000_000] if args.ten_million
+                                                          else [])
+    models = TOUCHLENS_MODELS if args.models == "all-models" else args.models.split(",")
+    peers = [p for p in args.peers.split(",") if p and importable(p)]
+    skipped = sorted(set(filter(None, args.peers.split(","))) - set(peers))
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="touchlens-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in sizes:
+        t0 = time.perf_counter()
+        touches, paths = make_data(n, args.seed, folder)
+        n_paths = pq.read_metadata(paths).num_rows
+        print(f"# {n:,} journeys → {n_paths:,} distinct paths (data {time.perf_counter() - t0:.0f}"
+              " s)", file=sys.stderr, flush=True)
+        base: dict[str, float] = {}
+        for route in args.routes.split(","):
+            for m in models:
+                if route == "paths" and m == "time_decay":
+                    continue  # a path table has no timestamps
+                r = measure(f"touchlens/{route}", m, touches, paths, args.timeout)
+                if route == "paths":
+                    base[m] = r["seconds"]
+                rows.append({"journeys": n, "tool": f"touchlens/{route}", "model": m, **r})
+                print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        for peer in peers:
+            for call, same in PEER_MODELS[peer].items():
+                r = measure(peer, call, touches, paths, args.timeout)
+                ours = base.get(same, float("nan"))
+                rows.append({"journeys": n, "tool": peer, "model": f"{call} (≈ {same})", **r,
+                             "ratio": r["seconds"] / ours if ours else float("nan")})
+                print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    table = pd.DataFrame(rows)
+    for col in ("ratio", "note"):
+        if col not in table:
+            table[col] = np.nan
+    table["seconds"] = table["seconds"].map(lambda x: f"{x:.2f}")
+    table["peak_mb"] = table["peak_mb"].map(lambda x: f"{x:,.0f}")
+    table["ratio"] = table["ratio"].map(lambda x: "" if pd.isna(x) else f"{x:.1f}×")
+    table["note"] = table["note"].fillna("")
+    print(table[["journeys", "tool", "model", "seconds", "peak_mb", "ratio", "note"]]
+          .to_string(index=False))
+    if skipped:
+        print(f"peers not importable (pip install -e .[bench]): {', '.join(skipped)}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker(*sys.argv[2:6])
+    else:
+        main()
