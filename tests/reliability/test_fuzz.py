@@ -239,3 +239,11 @@ def test_cases_the_fuzzers_found(tmp_path):
             assert (r.rows_in, r.stored, r.quarantined) == expected, name
         reasons = ws.quarantine().reason
         assert reasons.str.contains("NUL character or invalid Unicode").all()
+        # an extra list column in Parquet: crashed merging it into attributes (numpy array)
+        pq.write_table(pa.table({"event_id": ["l1"], "occurred_at": ["2026-01-01"],
+                                 "customer_id": ["c1"], "channel": ["web"],
+                                 "event_type": ["click"], "tags": [[1, 2]]}),
+                       tmp_path / "list.parquet")
+        assert ws.ingest(tmp_path / "list.parquet", "events").stored.iloc[0] == 1
+        attributes = ws.store.execute(ws.store.table("events")).set_index("event_id").attributes
+        assert json.loads(attributes["l1"]) == {"tags": [1, 2]}

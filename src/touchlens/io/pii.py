@@ -82,6 +82,9 @@ def hash_email_ids(values: pd.Series, salt: str) -> pd.Series:
 _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _CARD_IN_TEXT = re.compile(r"(?<![\w+:.,])\d(?:[ -]?\d){12,18}(?![\w:]|[.,]\d)")
 _PHONE_IN_TEXT = re.compile(r"(?<![\w:.,])\+?\(?\d(?:[ ()-]{0,2}\d){8,14}(?![\w:]|[.,]\d)")
+# "+" and a country code first, so a number followed by another one ("+48 600 100 200 2024")
+# is not read as one long card-like number.
+_INTL_PHONE_IN_TEXT = re.compile(r"(?<![\w:.,+])\+\d{1,3}(?:[ ()-]{0,2}\d){8,12}(?![\w:]|[.,]\d)")
 
 
 def _digits(text: str) -> int:
@@ -96,8 +99,10 @@ def luhn_valid(number: str) -> bool:
 
 
 def _replace_pii(text: str, email, card, phone, *, luhn: bool = False) -> str:
-    """Apply the replacement callables to emails, then card-like, then phone-like numbers."""
+    """Apply the replacement callables to emails, international phone numbers, card-like
+    numbers, then other phone-like numbers."""
     text = _EMAIL_IN_TEXT.sub(lambda m: email(m.group(0)), text)
+    text = _INTL_PHONE_IN_TEXT.sub(lambda m: phone(m.group(0)), text)
 
     def one_card(m: re.Match) -> str:
         value = m.group(0)
@@ -139,6 +144,8 @@ def hash_pii_text(text: str, salt: str, *, phones: bool = True) -> str:
 def pii_hashes_in_text(text: str, salt: str) -> set[str]:
     """The stored hashes of every email and phone-like number written in clear in ``text``."""
     found = {pii_hash(m.group(0), salt, "email") for m in _EMAIL_IN_TEXT.finditer(text)}
-    found |= {pii_hash(m.group(0), salt, "phone") for m in _PHONE_IN_TEXT.finditer(text)
+    found |= {pii_hash(m.group(0), salt, "phone") for m in _INTL_PHONE_IN_TEXT.finditer(text)}
+    rest = _INTL_PHONE_IN_TEXT.sub(" ", text)
+    found |= {pii_hash(m.group(0), salt, "phone") for m in _PHONE_IN_TEXT.finditer(rest)
               if 9 <= _digits(m.group(0)) <= 15}
     return found

@@ -74,6 +74,8 @@ def _show(value: object) -> str:
 
 
 def _jsonable(v: object) -> object:
+    if isinstance(v, np.ndarray):  # a list column of a Parquet/Arrow input
+        return [_jsonable(x) for x in v.tolist()]
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
         return None
     if isinstance(v, pd.Timestamp):
