@@ -14,10 +14,12 @@ table (one row per distinct path).
 
 Rows: ``touchlens/journeys`` runs the model on the raw touches in an in-memory DuckDB (the
 workspace route: runs, windows and aggregations included); ``touchlens/paths`` runs it on the
-path table, the input the peers get (``mam`` gets it as its grouped format, a converting and
-a null row per path). Each measurement is its own process: the time covers the call only
-(not imports or loading); the peak RSS is the child's whole process. ``ratio`` = peer time /
-touchlens/paths time for the same model.
+distinct-path table. Peers get the same two inputs in their own format: ``…/paths`` the
+distinct-path table, ``…/journeys`` one path row per journey (what they are usually fed;
+``mam`` reads both as its grouped format). Each measurement is its own process: the time
+covers the call only (not imports or loading); the peak is the child's high-water RSS
+(VmHWM, imports included). ``ratio`` = peer time / touchlens time for the same model and
+input (> 1: touchlens is faster).
 """
 
 from __future__ import annotations
@@ -96,24 +98,30 @@ def _chunk(rng: np.random.Generator, first_id: int, n: int) -> tuple[pa.Table, p
     return table, journeys
 
 
-def make_data(n: int, seed: int, folder: Path) -> tuple[Path, Path]:
-    """Write touches.parquet and paths.parquet for ``n`` journeys (chunked)."""
+def make_data(n: int, seed: int, folder: Path) -> tuple[Path, Path, Path]:
+    """Write touches, distinct paths and per-journey paths (Parquet) for ``n`` journeys."""
     rng = np.random.default_rng(seed)
-    touches, paths = folder / f"touches_{n}.parquet", folder / f"paths_{n}.parquet"
-    if touches.exists() and paths.exists():
-        return touches, paths
-    writer = None
+    names = ("touches", "paths", "journeys")
+    files = tuple(folder / f"{x}_{n}.parquet" for x in names)
+    if all(f.exists() for f in files):
+        return files
+    cols = ["path", "total_conversions", "total_conversion_value", "total_null"]
+    writers: dict[str, pq.ParquetWriter] = {}
     parts = []
     for first in range(0, n, CHUNK):
         table, journeys = _chunk(rng, first, min(CHUNK, n - first))
-        writer = writer or pq.ParquetWriter(touches, table.schema)
-        writer.write_table(table)
-        parts.append(journeys.groupby("path", as_index=False)[["c", "v", "n"]].sum())
-    writer.close()
-    agg = pd.concat(parts).groupby("path", as_index=False)[["c", "v", "n"]].sum()
-    agg.columns = ["path", "total_conversions", "total_conversion_value", "total_null"]
-    agg.to_parquet(paths, index=False)
-    return touches, paths
+        journeys.columns = cols
+        per = pa.Table.from_pandas(journeys, preserve_index=False)
+        for key, t in (("touches", table), ("journeys", per)):
+            if key not in writers:
+                writers[key] = pq.ParquetWriter(folder / f"{key}_{n}.parquet", t.schema)
+            writers[key].write_table(t)
+        parts.append(journeys.groupby("path", as_index=False)[cols[1:]].sum())
+    for w in writers.values():
+        w.close()
+    pd.concat(parts).groupby("path", as_index=False)[cols[1:]].sum().to_parquet(
+        files[1], index=False)
+    return files
 
 
 # ---------------------------------------------------------------- one measurement per process
@@ -144,6 +152,7 @@ def _touchlens(route: str, model: str, touches: Path, paths: Path) -> float:
 
 
 def _channelattribution(call: str, paths: Path) -> float:
+    """``paths``: either input table (distinct paths or one row per journey)."""
     import ChannelAttribution as ca
 
     d = pd.read_parquet(paths)
@@ -176,6 +185,15 @@ def _mam(call: str, paths: Path) -> float:
     return time.perf_counter() - t0
 
 
+def peak_mb() -> float:
+    """High-water resident memory of this process (VmHWM; ru_maxrss would carry the parent's
+    peak across fork + exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def worker(tool: str, what: str, touches: str, paths: str) -> None:
     import warnings
 
@@ -186,12 +204,11 @@ def worker(tool: str, what: str, touches: str, paths: str) -> None:
         import touchlens.attribution  # noqa: F401
     if tool.startswith("touchlens/"):
         seconds = _touchlens(tool.split("/")[1], what, Path(touches), Path(paths))
-    elif tool == "channelattribution":
+    elif tool.startswith("channelattribution"):
         seconds = _channelattribution(what, Path(paths))
     else:
         seconds = _mam(what, Path(paths))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak}))
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb()}))
 
 
 def measure(tool: str, what: str, touches: Path, paths: Path, timeout: float) -> dict:
@@ -234,27 +251,30 @@ def main() -> None:
     rows = []
     for n in sizes:
         t0 = time.perf_counter()
-        touches, paths = make_data(n, args.seed, folder)
+        touches, paths, journeys = make_data(n, args.seed, folder)
         n_paths = pq.read_metadata(paths).num_rows
         print(f"# {n:,} journeys → {n_paths:,} distinct paths (data {time.perf_counter() - t0:.0f}"
               " s)", file=sys.stderr, flush=True)
-        base: dict[str, float] = {}
-        for route in args.routes.split(","):
+        base: dict[tuple[str, str], float] = {}
+        routes = args.routes.split(",")
+        for route in routes:
             for m in models:
                 if route == "paths" and m == "time_decay":
                     continue  # a path table has no timestamps
                 r = measure(f"touchlens/{route}", m, touches, paths, args.timeout)
-                if route == "paths":
-                    base[m] = r["seconds"]
+                base[route, m] = r["seconds"]
                 rows.append({"journeys": n, "tool": f"touchlens/{route}", "model": m, **r})
                 print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        inputs = {"paths": paths, "journeys": journeys}
         for peer in peers:
-            for call, same in PEER_MODELS[peer].items():
-                r = measure(peer, call, touches, paths, args.timeout)
-                ours = base.get(same, float("nan"))
-                rows.append({"journeys": n, "tool": peer, "model": f"{call} (≈ {same})", **r,
-                             "ratio": r["seconds"] / ours if ours else float("nan")})
-                print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+            for route in routes:
+                for call, same in PEER_MODELS[peer].items():
+                    r = measure(f"{peer}/{route}", call, touches, inputs[route], args.timeout)
+                    ours = base.get((route, same), float("nan"))
+                    rows.append({"journeys": n, "tool": f"{peer}/{route}",
+                                 "model": f"{call} (≈ {same})", **r,
+                                 "ratio": r["seconds"] / ours if ours else float("nan")})
+                    print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     table = pd.DataFrame(rows)
     for col in ("ratio", "note"):
         if col not in table:
@@ -262,7 +282,7 @@ def main() -> None:
     table["seconds"] = table["seconds"].map(lambda x: f"{x:.2f}")
     table["peak_mb"] = table["peak_mb"].map(lambda x: f"{x:,.0f}")
     table["ratio"] = table["ratio"].map(lambda x: "" if pd.isna(x) else f"{x:.1f}×")
-    table["note"] = table["note"].fillna("")
+    table["note"] = table["note"].astype(object).where(table["note"].notna(), "")
     print(table[["journeys", "tool", "model", "seconds", "peak_mb", "ratio", "note"]]
           .to_string(index=False))
     if skipped:

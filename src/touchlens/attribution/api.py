@@ -16,20 +16,23 @@ from touchlens.attribution import engine
 from touchlens.attribution.compare import compare_table
 from touchlens.attribution.pathfile import DEFAULT_SEP
 from touchlens.attribution.paths import (
+    ANONYMOUS_PREFIX,
     DIRECT_CHANNELS,
     PathSource,
     check_level,
     from_journey_events,
     from_path_frame,
     path_table_expr,
+    resolve_exclude,
 )
 from touchlens.attribution.roi import combine_spend, roi_table, spend_exprs
+from touchlens.store.schema import CONVERSION_EVENT_TYPES
 
 if TYPE_CHECKING:
     from touchlens.workspace import Workspace
 
 PathsLike = pd.DataFrame | PathSource
-DEFAULT_EXCLUDE = "site"  # workspace journeys: leave out on-site/in-store navigation
+DEFAULT_EXCLUDE = "site,service"  # workspace journeys: marketing contacts only (docs)
 ROI_MODEL = "counterfactual"
 
 
@@ -96,25 +99,47 @@ def compare(result: pd.DataFrame) -> pd.DataFrame:
 
 def workspace_source(ws: Workspace, *, level: str = "channel",
                      exclude: str | Sequence[str] | None = DEFAULT_EXCLUDE,
-                     anonymous: bool = True) -> PathSource:
-    """The workspace's journeys as a :class:`PathSource` (lazy, on its backend)."""
-    return from_journey_events(ws.journey_events(), ws.store.execute, level=check_level(level),
-                               exclude=exclude, anonymous=anonymous)
+                     anonymous: bool | None = None, cache: bool = False) -> PathSource:
+    """The workspace's journeys as a :class:`PathSource` (lazy, on its backend).
+
+    ``anonymous=None`` (auto): keep journeys of never-identified visitors only if one of them
+    converts; when none can, they are fragments of customers' journeys and every model would
+    credit the channels that identify people (measured: docs/attribution.md).
+    """
+    if anonymous is None:
+        anonymous = anonymous_conversions(ws) > 0
+    return from_journey_events(ws.journey_events(), ws.store.execute,
+                               level=check_level(level), exclude=exclude, anonymous=anonymous,
+                               cache=cache)
+
+
+def anonymous_conversions(ws: Workspace) -> int:
+    """Conversion events of visitors never linked to a customer."""
+    ev = ws.events()
+    t = ev.filter(ev.event_type.isin(CONVERSION_EVENT_TYPES)
+                  & ev.customer_id.startswith(ANONYMOUS_PREFIX))
+    return int(ws.store.execute(t.count().as_table()).iloc[0, 0])
 
 
 def workspace_attribution(ws: Workspace, model: str | Sequence[str] = "all", *,
                           level: str = "channel",
                           exclude: str | Sequence[str] | None = DEFAULT_EXCLUDE,
-                          anonymous: bool = True, **options: Any) -> pd.DataFrame:
+                          anonymous: bool | None = None, **options: Any) -> pd.DataFrame:
     """Attribution over the workspace's journeys (touch tables cached for the call)."""
     models = engine.resolve_models(model)
-    source = workspace_source(ws, level=level, exclude=exclude, anonymous=anonymous)
-    if len(models) > 1:
-        source = source.cached()
+    if anonymous is None:
+        anonymous = anonymous_conversions(ws) > 0
+    # every model reads the touches more than once: materialise them for the call
+    source = workspace_source(ws, level=level, exclude=exclude, anonymous=anonymous,
+                              cache=True)
     try:
-        return engine.attribute(source, models, **options)
+        result = engine.attribute(source, models, **options)
     finally:
         source.release()
+    result.attrs["notes"] = {"scope": {
+        "excluded": list(resolve_exclude(exclude)),
+        "anonymous_journeys": "kept" if anonymous else "dropped"}} | result.attrs["notes"]
+    return result
 
 
 def workspace_compare(ws: Workspace, model: str | Sequence[str] = "all", **kwargs: Any

@@ -16,11 +16,13 @@ infinite or negative count.
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from touchlens.errors import ConfigError, SchemaError, UnreadableFileError
 
@@ -50,47 +52,77 @@ def _counts(df: pd.DataFrame, column: str) -> np.ndarray:
     return values
 
 
-def split_paths(paths: pd.Series, sep: str) -> list[list[str]]:
+@dataclass
+class Steps:
+    """The steps of a path table in long form: ``rows[i]`` is the 0-based table row of step
+    ``labels[i]`` (an Arrow string array; rows ascending, steps in path order); ``lengths`` =
+    steps per row."""
+
+    rows: np.ndarray
+    labels: pa.Array
+    lengths: np.ndarray
+
+    def drop(self, names: set[str]) -> Steps:
+        """The same paths without the steps named in ``names``."""
+        drop = pc.is_in(self.labels, value_set=pa.array(sorted(names), pa.string()))
+        keep = ~drop.to_numpy(zero_copy_only=False)
+        rows = self.rows[keep]
+        return Steps(rows, self.labels.filter(pa.array(keep)),
+                     np.bincount(rows, minlength=len(self.lengths)))
+
+    def joined(self, sep: str) -> pa.Array:
+        """Each row's path string (``""`` without steps)."""
+        offsets = np.r_[0, np.cumsum(self.lengths)].astype(np.int32)
+        lists = pa.ListArray.from_arrays(pa.array(offsets), self.labels)
+        return pc.binary_join(lists, sep)
+
+
+def split_paths(paths: pd.Series, sep: str) -> Steps:
     """Steps of every path (whitespace around steps stripped); errors name the row."""
     _check_sep(sep)
+    s = paths.reset_index(drop=True)
+    missing = np.flatnonzero(s.isna().to_numpy())
+    if len(missing):
+        raise SchemaError(f"{_row(missing[0])}: path is missing (use \"\" for a conversion "
+                          "without touches)")
+    text = pa.array(s.astype(str).to_numpy(dtype=object), type=pa.string())
+    blank = pc.equal(pc.utf8_trim_whitespace(text), "").to_numpy(zero_copy_only=False)
+    lists = pc.split_pattern(text, pattern=sep)  # vectorised (Arrow), not a Python loop
+    rows = pc.list_parent_indices(lists).to_numpy().astype(np.int64)
+    flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
+    keep = ~blank[rows]
+    rows, flat = rows[keep], flat.filter(pa.array(keep))
+    empty = np.flatnonzero(pc.equal(flat, "").to_numpy(zero_copy_only=False))
+    if len(empty):
+        i = rows[empty[0]]
+        raise SchemaError(f"{_row(i)}: empty step in path {s.iloc[i]!r} (separator {sep!r})")
     stripped = sep.strip()
-    out: list[list[str]] = []
-    for i, value in enumerate(paths.tolist()):
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            raise SchemaError(f"{_row(i)}: path is missing (use \"\" for a conversion "
-                              "without touches)")
-        text = str(value)
-        if text.strip() == "":
-            out.append([])
-            continue
-        steps = [s.strip() for s in text.split(sep)]
-        for s in steps:
-            if s == "":
-                raise SchemaError(f"{_row(i)}: empty step in path {text!r} (separator {sep!r})")
-            if stripped and stripped != sep and stripped in s:
-                raise SchemaError(f"{_row(i)}: step {s!r} holds {stripped!r} but the separator "
-                                  f"is {sep!r}: check the spacing or pass the separator used")
-        out.append(steps)
-    _check_separator_used(paths, out, sep)
-    return out
+    if stripped and stripped != sep:
+        holds = np.flatnonzero(pc.match_substring(flat, stripped).to_numpy(zero_copy_only=False))
+        if len(holds):
+            bad = flat[int(holds[0])].as_py()
+            raise SchemaError(f"{_row(rows[holds[0]])}: step {bad!r} holds {stripped!r} but the "
+                              f"separator is {sep!r}: check the spacing or pass the separator "
+                              "used")
+    lengths = np.bincount(rows, minlength=len(s))
+    if len(rows) and lengths.max() <= 1:
+        _check_separator_used(flat, rows, sep)
+    return Steps(rows, flat, lengths)
 
 
-def _check_separator_used(paths: pd.Series, steps: list[list[str]], sep: str) -> None:
+def _check_separator_used(steps: pa.Array, rows: np.ndarray, sep: str) -> None:
     """No path splits although some look separated by another character: wrong separator."""
-    if any(len(s) > 1 for s in steps):
-        return
-    for i, s in enumerate(steps):
-        if not s:
+    for c in _LOOKALIKES:
+        if c in sep:
             continue
-        hits = [c for c in _LOOKALIKES if c in s[0] and c not in sep]
-        if hits:
-            raise SchemaError(f"{_row(i)}: path {paths.iloc[i]!r} does not contain the "
-                              f"separator {sep!r} but looks separated by {hits[0]!r}; "
-                              "pass the separator the file uses")
+        hits = np.flatnonzero(pc.match_substring(steps, c).to_numpy(zero_copy_only=False))
+        if len(hits):
+            raise SchemaError(f"{_row(rows[hits[0]])}: path {steps[int(hits[0])].as_py()!r} "
+                              f"does not contain the separator {sep!r} but looks separated by "
+                              f"{c!r}; pass the separator the file uses")
 
 
-def validate_paths(df: pd.DataFrame, sep: str = DEFAULT_SEP) -> tuple[pd.DataFrame,
-                                                                      list[list[str]]]:
+def validate_paths(df: pd.DataFrame, sep: str = DEFAULT_SEP) -> tuple[pd.DataFrame, Steps]:
     """A clean path table (the four columns, float counts) and the steps of each row."""
     if not isinstance(df, pd.DataFrame):
         raise SchemaError(f"expected a pandas DataFrame of paths, got {type(df).__name__}")
@@ -100,7 +132,7 @@ def validate_paths(df: pd.DataFrame, sep: str = DEFAULT_SEP) -> tuple[pd.DataFra
                           f"format has {list(PATH_COLUMNS)}")
     df = df.reset_index(drop=True)
     steps = split_paths(df["path"], sep)
-    clean = pd.DataFrame({"path": [sep.join(s) for s in steps]})
+    clean = pd.DataFrame({"path": steps.joined(sep).to_numpy(zero_copy_only=False)})
     for column in PATH_COLUMNS[1:]:
         clean[column] = (_counts(df, column) if column in df.columns
                          else np.zeros(len(df), dtype="float64"))

@@ -26,8 +26,16 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from touchlens.attribution.pathfile import DEFAULT_SEP, PATH_COLUMNS, validate_paths
+from touchlens.attribution.pathfile import (
+    DEFAULT_SEP,
+    PATH_COLUMNS,
+    Steps,
+    split_paths,
+    validate_paths,
+)
 from touchlens.errors import ConfigError
 
 NONE = "(none)"
@@ -79,8 +87,8 @@ class PathSource:
     def compact(self) -> PathSource:
         """A local source over the distinct paths (same results for path-level models)."""
         table = self.path_table(INTERNAL_SEP)
-        steps = table["path"].str.split(INTERNAL_SEP).map(lambda s: [] if s == [""] else s)
-        return _from_steps(table, steps.tolist(), direct=(), level=self.level)
+        steps = split_paths(table["path"], INTERNAL_SEP)
+        return _from_steps(table, steps, direct=(), level=self.level)
 
 
 def resolve_exclude(exclude: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -105,7 +113,7 @@ def check_level(level: str) -> str:
 def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "channel",
                         exclude: str | Sequence[str] | None = None,
                         direct: Sequence[str] = DIRECT_CHANNELS,
-                        anonymous: bool = True) -> PathSource:
+                        anonymous: bool = True, cache: bool = False) -> PathSource:
     """Paths of the workspace's journeys (``tagged`` = ``Workspace.journey_events()``).
 
     Conversion events are outcomes, not touches. Touches whose channel or touchpoint is in
@@ -113,6 +121,7 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
     out journeys of visitors never linked to a customer (``customer_id`` ``anonymous:…``):
     when conversions always identify the buyer, those journeys cannot convert, and keeping
     them biases every model towards channels that identify people (email, loyalty).
+    ``cache=True`` materialises both tables once (temp tables; :meth:`PathSource.release`).
     """
     check_level(level)
     t = tagged
@@ -131,17 +140,16 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
     if names:
         touch = touch.filter(~(touch.channel.isin(names)
                                | touch.touchpoint.fill_null("").isin(names)))
-    order = ["occurred_at", "event_id"]
-    w = ibis.window(group_by="journey_id", order_by=order)
-    new = (touch._label != touch._label.lag().over(w)).fill_null(True)
-    touch = touch.mutate(_new=new.cast("int64"))
-    upto = ibis.window(group_by="journey_id", order_by=order, rows=(None, 0))
-    touch = touch.mutate(_run=touch._new.sum().over(upto))
-    runs = touch.group_by([touch.journey_id, touch._run]).agg(
-        label=touch._label.max(),
-        is_direct=touch.channel.isin(list(direct)).all(),
-        n_touch=touch.count(),
-        _last_at=touch.occurred_at.max(),
+    # a run of one label ends where the next touch has another label; keep the run ends
+    w = ibis.window(group_by="journey_id", order_by=["occurred_at", "event_id"])
+    touch = touch.mutate(_rn=ibis.row_number().over(w), _next=touch._label.lead().over(w))
+    ends = touch.filter(touch._next.isnull() | (touch._next != touch._label))
+    w2 = ibis.window(group_by="journey_id", order_by="_rn")
+    runs = ends.select(
+        "journey_id", label="_label", is_direct=ends.channel.isin(list(direct)),
+        _run=ibis.row_number().over(w2) + 1,
+        n_touch=ends._rn - ends._rn.lag().over(w2).fill_null(-1),
+        _last_at="occurred_at",
     )
     steps = runs.group_by(_jid=runs.journey_id).agg(_n=runs._run.max())
     joined = outcome.left_join(steps, outcome.path_key == steps._jid)
@@ -150,6 +158,10 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
         conversions="conversions", revenue="revenue", nulls=1.0 - joined.conversions,
         _end_at="_end_at",
     )
+    made = []
+    if cache:
+        paths = paths.cache()
+        made.append(paths)
     both = runs.join(paths, runs.journey_id == paths.path_key)
     seconds = both._end_at.epoch_seconds() - both._last_at.epoch_seconds()
     touches = both.select(
@@ -158,7 +170,11 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
         days_before=seconds.cast("float64") / 86400.0,
         conversions="conversions", revenue="revenue", nulls="nulls",
     )
-    return PathSource(touches, paths.drop("_end_at"), execute, level=level, has_time=True)
+    if cache:
+        touches = touches.cache()
+        made.append(touches)
+    return PathSource(touches, paths.drop("_end_at"), execute, level=level, has_time=True,
+                      _cached=made)
 
 
 def local_executor() -> Executor:
@@ -167,24 +183,23 @@ def local_executor() -> Executor:
     return con.execute
 
 
-def _from_steps(table: pd.DataFrame, steps: list[list[str]], *, direct: Sequence[str],
+def _from_steps(table: pd.DataFrame, steps: Steps, *, direct: Sequence[str],
                 level: str) -> PathSource:
-    lens = np.fromiter((len(s) for s in steps), dtype=np.int64, count=len(steps))
-    key = np.repeat(np.arange(len(steps), dtype=np.int64), lens)
+    lens = steps.lengths.astype(np.int64)
+    key = steps.rows
     starts = np.repeat(np.cumsum(lens) - lens, lens)
-    labels = pd.Series([x for s in steps for x in s], dtype=object)
     conv = table["total_conversions"].to_numpy(dtype="float64")
     rev = table["total_conversion_value"].to_numpy(dtype="float64")
     nulls = table["total_null"].to_numpy(dtype="float64")
-    touches = pd.DataFrame({
+    touches = pa.table({
         "path_key": key, "step": np.arange(len(key), dtype=np.int64) - starts,
-        "n_steps": lens[key], "label": labels.astype(str),
-        "is_direct": labels.isin(list(direct)).to_numpy(),
+        "n_steps": lens[key], "label": steps.labels,
+        "is_direct": pc.is_in(steps.labels, value_set=pa.array(list(direct), pa.string())),
         "n_touch": np.ones(len(key), dtype=np.int64),
-        "days_before": np.full(len(key), np.nan), "conversions": conv[key],
+        "days_before": pa.nulls(len(key), pa.float64()), "conversions": conv[key],
         "revenue": rev[key], "nulls": nulls[key],
     })
-    paths = pd.DataFrame({"path_key": np.arange(len(steps), dtype=np.int64), "n_steps": lens,
+    paths = pd.DataFrame({"path_key": np.arange(len(lens), dtype=np.int64), "n_steps": lens,
                           "conversions": conv, "revenue": rev, "nulls": nulls})
     return PathSource(ibis.memtable(touches), ibis.memtable(paths), local_executor(),
                       level=level, has_time=False)
@@ -199,7 +214,7 @@ def from_path_frame(df: pd.DataFrame, *, sep: str = DEFAULT_SEP, level: str = "c
     table, steps = validate_paths(df, sep)
     names = set(resolve_exclude(exclude))
     if names:
-        steps = [[x for x in s if x not in names] for s in steps]
+        steps = steps.drop(names)
     return _from_steps(table, steps, direct=direct, level=level)
 
 

@@ -40,9 +40,12 @@ from touchlens.errors import ConfigError
 MODEL_HELP = ("all, first, last, last_non_direct, linear, participation, position, j_curve, "
               "inverse_j, w_shaped, time_decay, markov, shapley, counterfactual (or a comma "
               "list).")
-EXCLUDE_HELP = ("Touches left out: 'site' (channels web, app, direct, store: navigation and "
-                "checkout that follow the decision to buy), 'none', or comma-separated channel/"
-                "touchpoint names. Default: site on a workspace, none with --paths.")
+EXCLUDE_HELP = ("Touches left out, comma-separated: 'site' (channels web, app, direct, store: "
+                "navigation and checkout that follow the decision to buy), 'service' (touches a "
+                "purchase triggers: delivery, surveys, support, returns, review requests), "
+                "'none', or channel/touchpoint names. Default: site,service on a workspace, "
+                "none with --paths.")
+WORKSPACE_EXCLUDE = "site,service"
 
 
 class ShapleyValue(StrEnum):
@@ -66,7 +69,9 @@ def _notes_lines(notes: dict[str, Any]) -> list[str]:
     """One short line per model note (what the numbers rest on)."""
     lines = []
     for model, note in notes.items():
-        if model == "markov":
+        if model == "scope":
+            lines.append(f"journeys of never-identified visitors: {note['anonymous_journeys']}")
+        elif model == "markov":
             lines.append(f"markov: order {note['order']}, {note['states']} states, "
                          f"P(conversion) {note['p_conversion']:.4f}; {note['method']}")
         elif model == "shapley":
@@ -141,12 +146,15 @@ def attribution(
         "model: counterfactual unless one model is given).")] = False,
     exclude: Annotated[str | None, typer.Option("--exclude", help=EXCLUDE_HELP,
                                                 show_default=False)] = None,
-    anonymous: Annotated[bool, typer.Option(
-        "--anonymous/--no-anonymous", help="Keep journeys of visitors never linked to a "
-        "customer.")] = True,
+    anonymous: Annotated[bool | None, typer.Option(
+        "--anonymous/--no-anonymous", show_default=False, help="Keep / drop journeys of "
+        "visitors never linked to a customer. Default: keep them only if one converts.")
+    ] = None,
     half_life_days: Annotated[float, typer.Option("--half-life-days", min=0.001,
                                                   help="Half-life of time_decay.")] = 7.0,
-    markov_order: Annotated[int, typer.Option("--markov-order", min=1, max=4)] = 1,
+    markov_order: Annotated[int, typer.Option(
+        "--markov-order", min=1, max=4, help="Markov chain order (states = last k labels).")
+    ] = 1,
     shapley_value: Annotated[ShapleyValue, typer.Option(
         "--shapley-value", help="Shapley characteristic function.")] = ShapleyValue.conversions,
     max_change: Annotated[float, typer.Option(
@@ -174,7 +182,8 @@ def attribution(
         table.attrs["notes"] = result.attrs.get("notes", {})
     else:
         with open_workspace(resolve_db(ctx, db)) as ws:
-            kw = dict(level=lvl, exclude=exclude or "site", anonymous=anonymous, **options)
+            kw = dict(level=lvl, exclude=exclude or WORKSPACE_EXCLUDE, anonymous=anonymous,
+                      **options)
             if roi:
                 table = ws.attribution_roi(model, max_change=max_change, **kw)
             elif compare:
@@ -182,7 +191,7 @@ def attribution(
             else:
                 table = ws.attribution(model, **kw)
     _render(table, lvl, fmt, compare=compare, roi=roi,
-            excluded=exclude or ("none" if paths is not None else "site"))
+            excluded=exclude or ("none" if paths is not None else WORKSPACE_EXCLUDE))
 
 
 def _render(table: pd.DataFrame, level: str, fmt: OutputFormat, *, compare: bool, roi: bool,
