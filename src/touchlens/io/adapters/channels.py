@@ -111,9 +111,14 @@ GROUPS: dict[str, tuple[str, str]] = {
 }
 
 
+def _lower(value: object) -> str:
+    """A source/medium/campaign as lower-case text (exports may hold numbers or nulls)."""
+    return "" if value is None else str(value).strip().lower()
+
+
 def source_host(value: str | None) -> str:
     """A source or URL reduced to its host without ``www.``-like prefixes, lower case."""
-    text = (value or "").strip().lower()
+    text = _lower(value)
     if "://" in text:
         text = urlsplit(text).hostname or ""
     elif "/" in text and "." in text.split("/", 1)[0]:
@@ -140,9 +145,7 @@ def is_ai_source(source: str | None) -> bool:
 
 def channel_group(source: str | None, medium: str | None, campaign: str | None = None) -> str:
     """The GA4 default channel group (plus ``AI Assistant``) of one source / medium / campaign."""
-    src = (source or "").strip().lower()
-    med = (medium or "").strip().lower()
-    camp = (campaign or "").strip().lower()
+    src, med, camp = (_lower(v) for v in (source, medium, campaign))
     if src in ("(direct)", "direct") and med in ("(none)", "(not set)", "none", ""):
         return "Direct"
     if "cross-network" in camp:
