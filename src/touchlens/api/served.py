@@ -77,6 +77,17 @@ class ServedWorkspace(Workspace):
     def scope(self) -> Scope:
         return self.store.scope  # type: ignore[attr-defined]
 
+    def journey_events(self) -> ir.Table:
+        """The cached journeys under the write lock (one builder at a time); a scoped key
+        never uses or builds the whole-workspace cache: its journeys are computed lazily
+        from its own events."""
+        if not self.scope.everything:
+            from touchlens.journeys import journey_events
+
+            return journey_events(self.events(), self.settings.lookback_days)
+        with self._lock:
+            return super().journey_events()
+
     def refresh(self, *, force: bool = False) -> None:
         with self._lock:
             if self.scope.everything:
