@@ -22,6 +22,7 @@ from touchlens.errors import ConfigError
 from touchlens.io import Mapping, ingest_path, ingest_table
 from touchlens.journeys.catalogue import touchpoint_usage
 from touchlens.store import Store
+from touchlens.store.schema import JOURNEY_CACHE
 from touchlens.workspace_methods import (
     AIAnswerMethods,
     AttributionMethods,
@@ -32,7 +33,6 @@ from touchlens.workspace_methods import (
     VoiceOfCustomerMethods,
 )
 
-JOURNEY_CACHE = "journey_events_cache"
 JOURNEY_CACHE_KEY = "journey_cache_key"
 
 

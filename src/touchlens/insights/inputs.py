@@ -22,7 +22,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from touchlens.errors import ConfigError
-from touchlens.store.schema import STAGES
+from touchlens.store.schema import JOURNEY_CACHE, STAGES
 
 if TYPE_CHECKING:
     from touchlens.workspace import Workspace
@@ -84,11 +84,23 @@ def horizon(events: ir.Table) -> ir.TimestampScalar:
     return events.occurred_at.max()
 
 
+def _table_name(table: ir.Table) -> str | None:
+    try:
+        return table.get_name()
+    except Exception:  # an expression, not a stored table
+        return None
+
+
 @contextmanager
 def cached_journey_events(ws: Workspace) -> Iterator[ir.Table]:
-    """The workspace's journey-tagged events, computed once for several queries (Ibis
-    ``cache()``: a temporary table on DuckDB, a cached DataFrame on Spark), released after."""
-    tagged = ws.journey_events().cache()
+    """The workspace's journey-tagged events, computed once for several queries: the
+    workspace's stored journey cache when it has one (DuckDB), else an Ibis ``cache()`` (a
+    cached DataFrame on Spark), released after."""
+    tagged = ws.journey_events()
+    if _table_name(tagged) == JOURNEY_CACHE:
+        yield tagged
+        return
+    tagged = tagged.cache()
     try:
         yield tagged
     finally:

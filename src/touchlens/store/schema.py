@@ -258,3 +258,6 @@ KINDS: dict[str, dict] = {
 }
 
 PII_ID_TYPES = ("email", "phone")
+
+# Derived table: Workspace.journey_events() materialised on DuckDB (rebuilt when stale).
+JOURNEY_CACHE = "journey_events_cache"
