@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from touchlens.aivis.brands import Brand, BrandSet
+from touchlens.aivis.clauses import brand_part
 from touchlens.aivis.inflect import compile_names
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
@@ -43,6 +44,7 @@ class Reading:
     brand: str
     spans: list[tuple[int, int]] = field(default_factory=list)  # counted occurrences
     sentences: list[str] = field(default_factory=list)  # the sentences holding them
+    parts: list[str] = field(default_factory=list)  # their clauses about this brand
     cited: bool = False
     position: int | None = None
 
@@ -130,6 +132,7 @@ class BrandMatcher:
                     if text not in reading.sentences:
                         reading.sentences.append(text)
             readings[c.brand.name] = reading
+        _set_parts(answer, sents, readings)
         ranked = sorted((r for r in readings.values() if r.mentioned), key=lambda r: r.first)
         for rank, reading in enumerate(ranked, start=1):
             reading.position = rank
@@ -184,6 +187,24 @@ def _has_context(words: list[str], tokens: list[str], text: str) -> bool:
         elif any(t.startswith(word) for t in tokens):
             return True
     return False
+
+
+def _set_parts(answer: str, sents: list[tuple[int, int]], readings: dict[str, Reading]
+               ) -> None:
+    """Each reading's part of every sentence naming it (:func:`.clauses.brand_part`)."""
+    for reading in readings.values():
+        seen: set[tuple[int, int]] = set()
+        for start, _ in reading.spans:
+            s0, s1 = _sentence_of(sents, start)
+            if (s0, s1) in seen:
+                continue
+            seen.add((s0, s1))
+
+            def inside(r: Reading, lo: int = s0, hi: int = s1) -> list[tuple[int, int]]:
+                return [(a - lo, b - lo) for a, b in r.spans if lo <= a < hi]
+
+            others = [span for r in readings.values() if r is not reading for span in inside(r)]
+            reading.parts.append(brand_part(answer[s0:s1], inside(reading), others))
 
 
 def _sentence_of(sents: list[tuple[int, int]], pos: int) -> tuple[int, int]:

@@ -50,7 +50,7 @@ def answer_mentions(answers: pd.DataFrame, brands: BrandSet) -> pd.DataFrame:
         language = _text(a.get("language"))
         for brand in brands:
             r = readings[brand.name]
-            scores = [sentence_sentiment(s, language) for s in r.sentences]
+            scores = [sentence_sentiment(s, language) for s in r.parts]
             rows.append({
                 "answer_id": a.get("answer_id"), "collected_at": a.get("collected_at"),
                 "assistant": a.get("assistant"), "topic": _text(a.get("topic")),
