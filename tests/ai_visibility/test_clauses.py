@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pandas as pd
@@ -52,7 +53,7 @@ def test_one_brand_keeps_the_whole_sentence():
 def test_clauses_cover_the_sentence_in_order(text):
     spans = clauses(text)
     assert all(0 <= s <= e <= len(text) for s, e in spans)
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
 
 
 def test_each_brand_gets_the_tone_of_its_own_clause():

@@ -90,6 +90,9 @@ def ai_visibility(
     fmt: Annotated[OutputFormat, typer.Option(
         "--format", "-f", help="table (Rich), json (array of rows) or csv.")] =
         OutputFormat.table,
+    alerts: Annotated[bool, typer.Option(
+        "--alerts", help="Instead: week-on-week changes of mention/citation rates as alerts "
+        "(stored in the workspace's alerts table; see `touchlens alerts`).")] = False,
     db: DbOption = None,
 ) -> None:
     """Mention rate, citation rate, position, share of voice and tone of your brand in AI
@@ -99,6 +102,9 @@ def ai_visibility(
     brand_set = BrandSet.build(brand, aliases=alias or (), domains=domain or (),
                                competitors=competitor or (), file=brands)
     key = by.value if by else None
+    if alerts:
+        _alerts(ctx, file, db, brand_set, fmt)
+        return
     if file is not None:
         from touchlens.workspace import Workspace
 
@@ -119,6 +125,34 @@ def ai_visibility(
         write_csv(rows, ([key] if key else []) + list(COLUMNS))
     else:
         out_console().print(_table(rows, key))
+
+
+ALERT_COLUMNS = ("metric", "direction", "since", "observed", "expected", "z", "message")
+
+
+def _alerts(ctx: typer.Context, file: Path | None, db: Any, brand_set: Any,
+            fmt: OutputFormat) -> None:
+    """Weekly visibility changes: stored as alerts on a workspace, listed for a file."""
+    if file is not None:
+        from touchlens.workspace import Workspace
+
+        with Workspace.open(":memory:") as ws:
+            result = ws.ingest([file], "ai_answers")
+            _report_quarantine(ws, int(result.quarantined.sum()))
+            frame = ws.ai_visibility_alerts(brand_set, store=False)
+    else:
+        with open_workspace(resolve_db(ctx, db)) as ws:
+            frame = ws.ai_visibility_alerts(brand_set)
+    rows = records(frame, list(ALERT_COLUMNS))
+    if fmt is OutputFormat.json:
+        write_json(rows)
+    elif fmt is OutputFormat.csv:
+        write_csv(rows, list(ALERT_COLUMNS))
+    elif not rows:
+        out_console().print("no week-on-week change in AI visibility")
+    else:
+        for row in rows:
+            out_console().print(row["message"], markup=False, highlight=False)
 
 
 def _report_quarantine(ws: Any, n: int) -> None:

@@ -68,15 +68,16 @@ def message(row: dict[str, Any]) -> str:
 
 def to_rows(alerts: pd.DataFrame, *, now: datetime | None = None,
             extra: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Detector output → rows of the ``alerts`` table (id, message, created_at added), plus
-    the ``extra`` detector columns."""
+    """Detector output → rows of the ``alerts`` table (id, message, created_at added; a
+    detector may bring its own ``message``), plus the ``extra`` detector columns."""
     now = now or datetime.now(UTC)
     if alerts.empty:
         return pd.DataFrame(columns=[*COLUMNS, *extra])
     out = alerts.copy()
     out["alert_id"] = [alert_id(r.grain, r.touchpoint, r.metric, r.direction, r.since)
                        for r in out.itertuples(index=False)]
-    out["message"] = [message(r) for r in out.to_dict("records")]
+    out["message"] = [r["message"] if isinstance(r.get("message"), str) and r["message"]
+                      else message(r) for r in out.to_dict("records")]
     out["created_at"] = pd.Timestamp(now)
     return out.drop_duplicates("alert_id").loc[:, [*COLUMNS, *extra]]
 

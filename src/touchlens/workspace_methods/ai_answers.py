@@ -27,3 +27,19 @@ class AIAnswerMethods:
         from touchlens.aivis.report import stored_mentions
 
         return stored_mentions(self.store, brands)
+
+    def ai_visibility_alerts(self, brands: Any, *, alpha: float = 0.01,
+                             baseline_weeks: int = 4, min_answers: int = 20,
+                             store: bool = True) -> pd.DataFrame:
+        """Week-on-week changes of each brand's mention and citation rate in the stored AI
+        answers (two-proportion z-tests, Bonferroni per week; :mod:`touchlens.aivis.trends`).
+        With ``store`` the new ones go to the ``alerts`` table (returned: the new rows);
+        without, every change found is returned."""
+        from touchlens.aivis.report import stored_mentions
+        from touchlens.aivis.trends import visibility_changes, weekly
+        from touchlens.monitoring.alerts import store_alerts, to_rows
+
+        mentions = stored_mentions(self.store, brands)
+        changes = visibility_changes(weekly(mentions), alpha=alpha,
+                                     baseline_weeks=baseline_weeks, min_answers=min_answers)
+        return store_alerts(self.store, changes) if store else to_rows(changes)
