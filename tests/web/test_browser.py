@@ -117,6 +117,10 @@ def test_every_page_draws_its_charts(page, slug: str, screens: Path) -> None:
         assert chart.locator("svg.main-svg").count() >= 1
     for note in page.locator(".unavailable").all():
         assert "Not available yet" in note.inner_text()
+    errors = page.locator(".error").all_inner_texts()
+    assert errors == []
+    for table in page.locator("table.records").all():  # every records panel answered
+        assert "Loading" not in table.inner_text()
     page.screenshot(path=str(screens / f"{slug}.png"), full_page=True)
     assert page.console_errors == []  # type: ignore[attr-defined]
 
@@ -184,3 +188,34 @@ def test_one_time_link_opens_the_dashboard(browser, server) -> None:
     assert pg.url == f"{server}/"
     assert pg.locator(".kpi").count() >= 6
     context.close()
+
+
+def test_segment_filter_changes_the_numbers(page) -> None:
+    _ready(page)
+    page.wait_for_function("document.querySelectorAll('#f-segment option').length > 2")
+    customers = page.locator(".kpi[data-kpi=customers] .value")
+    everyone = customers.inner_text()
+    page.select_option("#f-segment", "prospect")
+    page.click("#f-apply")
+    _ready(page)
+    page.wait_for_function(
+        "v => (e => e && e.innerText !== v)("
+        "document.querySelector('.kpi[data-kpi=customers] .value'))", arg=everyone)
+    assert int(customers.inner_text().replace(",", "")) < int(everyone.replace(",", ""))
+    assert "segment=prospect" in page.url
+    assert "segment prospect" in page.locator("#f-scope").inner_text()
+    # the attribution page keeps the filter in its links but does not apply it
+    page.goto("/attribution?segment=prospect")
+    _ready(page)
+    assert page.locator("#f-segment").is_disabled()
+    assert "segment=prospect" in page.get_attribute("nav a[href^='/scorecard']", "href")
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+def test_attribution_page_shows_models_and_reallocation(page) -> None:
+    page.goto("/attribution")
+    _ready(page)
+    legend = page.locator(".chart[data-chart=attribution] .legendtext").all_text_contents()
+    assert {"last", "first", "markov", "shapley"} <= set(legend)
+    rows = page.locator("table.records[data-endpoint='/v1/attribution/roi'] tbody tr")
+    assert rows.count() > 3

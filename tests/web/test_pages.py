@@ -96,3 +96,26 @@ def test_plotly_is_served_from_the_package(client) -> None:
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/javascript")
     assert len(r.content) > 1_000_000 and b"plotly" in r.content[:2000].lower()
     assert client.get("/static/app.js").status_code == 200
+
+
+def test_served_dashboard_prefetches_the_slow_pages(web_db, tmp_path: Path) -> None:
+    """With ``warm`` (what ``touchlens serve`` does), opening a page starts one background
+    computation of the slow panels per data version; the charts then come from the cache."""
+    from touchlens.api.routers import charts
+    from touchlens.api.scope import Scope
+
+    db = tmp_path / "ws.duckdb"
+    shutil.copy(web_db.path, db)
+    with TestClient(create_app(ApiSettings(db=db), warm=True)) as c:
+        c.post("/login", data={"key": web_db.read_key})  # opens the overview page
+        assert not charts.prefetch(c.app.state.touchlens, Scope())  # started already
+        for name in charts.PREFETCH:  # the same answers as without the prefetch
+            assert c.get(f"/v1/charts/{name.value}").status_code == 200
+
+
+def test_plain_apps_do_not_prefetch(client, web_db) -> None:
+    from touchlens.api.routers import charts
+    from touchlens.api.scope import Scope
+
+    client.post("/login", data={"key": web_db.read_key})
+    assert charts.prefetch(client.app.state.touchlens, Scope())  # nothing had started it

@@ -35,3 +35,35 @@ def test_report_with_a_channel_and_bad_period(web_db, tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["report", "-o", str(out), "--period", "soon",
                                  "--db", str(web_db.path)])
     assert r.exit_code == 2 and "unknown period" in r.output
+
+
+def test_report_shows_attribution_masks_verbatims_and_is_registered(web_db, tmp_path: Path
+                                                                     ) -> None:
+    import shutil
+
+    import pandas as pd
+
+    from touchlens import Workspace
+
+    db = tmp_path / "ws.duckdb"
+    shutil.copy(web_db.path, db)
+    csv = tmp_path / "fb.csv"
+    pd.DataFrame([{"response_id": "pii-r", "occurred_at": "2026-02-28T10:00:00Z",
+                   "customer_id": "pii-r", "touchpoint": "support_chat", "channel": "chat",
+                   "csat": 1, "language": "en",
+                   "text": "Write jan@x.pl or +48 600 100 200, card 4111 1111 1111 1111"}]
+                 ).to_csv(csv, index=False)
+    with Workspace.open(db) as ws:
+        ws.ingest([csv], "feedback")
+    out = tmp_path / "r.html"
+    r = CliRunner().invoke(app, ["report", "-o", str(out), "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    html = out.read_text()
+    assert "<h2>Attribution</h2>" in html and "budget-neutral" in html
+    assert "Write [email] or [phone], card [card]" in html
+    for secret in ("jan@x.pl", "600 100 200", "4111 1111 1111 1111"):
+        assert secret not in html
+    with Workspace.open(db) as ws:
+        files = ws.store.execute(ws.store.table("written_files"))
+    assert (files["path"].map(lambda p: Path(p).resolve()) == out.resolve()).any()
+    assert set(files["kind"]) == {"report"}

@@ -5,14 +5,19 @@ returns a ``plotly.graph_objects.Figure``; none computes an analysis of its own 
 grouping a result for display (documented where it happens).
 """
 
+from touchlens.charts.ai import ai_visibility
+from touchlens.charts.attribution import attribution_models, reallocation
 from touchlens.charts.cx import cx_scores, scorecard_metric
 from touchlens.charts.flows import flows
 from touchlens.charts.insights import flow_sankey, funnel, recommendations, topics
-from touchlens.charts.journey_map import journey_map, pain_points
-from touchlens.charts.loyalty import churn, rfm_segments
+from touchlens.charts.journey_map import journey_map, journey_map_from, pain_points
+from touchlens.charts.loyalty import churn, clv_distribution, cohort_heatmap, rfm_segments
+from touchlens.charts.monitoring import KPI_METRICS, kpi_watch
 from touchlens.charts.overview import daily_outcomes, top_paths, trend
 from touchlens.charts.theme import empty, style
 
-__all__ = ["churn", "cx_scores", "daily_outcomes", "empty", "flow_sankey", "flows", "funnel",
-           "journey_map", "pain_points", "recommendations", "rfm_segments", "scorecard_metric",
-           "style", "top_paths", "topics", "trend"]
+__all__ = ["KPI_METRICS", "ai_visibility", "attribution_models", "churn", "clv_distribution",
+           "cohort_heatmap", "cx_scores", "daily_outcomes", "empty", "flow_sankey", "flows",
+           "funnel", "journey_map", "journey_map_from", "kpi_watch", "pain_points",
+           "reallocation", "recommendations", "rfm_segments", "scorecard_metric", "style",
+           "top_paths", "topics", "trend"]

@@ -98,3 +98,18 @@ def journey_map(scorecard: pd.DataFrame) -> go.Figure:
                 height=540)
     fig.update_layout(margin={"t": 100, "b": 140}, legend={"y": 1.1, "x": 1, "xanchor": "right"})
     return fig
+
+
+def journey_map_from(jm: object, channel: str | None = None) -> go.Figure:
+    """The insights layer's journey map (:func:`touchlens.insights.figures.
+    journey_map_figure`: emotion curve over stages, touchpoints with pain points and moments
+    of truth) for a :class:`touchlens.insights.JourneyMap`; ``channel`` keeps that channel's
+    touchpoints in the lower panel (the stage curve stays whole)."""
+    from dataclasses import replace
+
+    from touchlens.insights.figures import journey_map_figure
+
+    if channel is not None:
+        tps = jm.touchpoints  # type: ignore[attr-defined]
+        jm = replace(jm, touchpoints=tps[tps["channel"] == channel].reset_index(drop=True))
+    return journey_map_figure(jm)  # type: ignore[arg-type]

@@ -1,8 +1,9 @@
 """``touchlens report``: one self-contained HTML file (plotly.js inlined, opens offline).
 
 The quarterly touchpoint review: headline KPIs against the previous period, the journey map,
-the top pain points with the revenue that flows through them, the most frequent journeys,
-survey scores, the scorecard, and the layers not in this version yet listed as such.
+the top pain points with the revenue that flows through them, attribution (models side by
+side, return on spend), the most frequent journeys, survey scores with a few verbatims (PII
+masked), the scorecard, and the layers not in this version yet listed as such.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def build_report(ws: Workspace, scope: Scope | None = None) -> str:
         kpis = D.kpis(cur_ws)
         scorecard = D.scorecard(cur_ws, scope.channel)
         map_table = D.journey_map_touchpoints(cur_ws, scope.channel)
+        jm = cur_ws.journey_map() if D.has(cur_ws, "journey_map") else None
         paths = D.all_paths(cur_ws)
         journeys = cur_ws.journeys()
         cx = cur_ws.cx_scores("channel")
@@ -79,6 +81,8 @@ def build_report(ws: Workspace, scope: Scope | None = None) -> str:
         pains = _pain_rows(cur_ws, map_table, scorecard, kpis["currency"])
         extra = _layer_figures(cur_ws, layers)
         recs = cur_ws.recommendations().head(10) if layers["insights"] else None
+        roi = D.attribution_roi(cur_ws) if layers["attribution"] else None
+        verbatims = D.verbatims(cur_ws, limit=8) if layers["voc"] else None
     previous = None
     if scope.previous() is not None:
         with scoped(scope.previous()) as prev_ws:
@@ -92,7 +96,8 @@ def build_report(ws: Workspace, scope: Scope | None = None) -> str:
         if len(paths) else None
     figures = {
         "trend": _figure(C.trend(journeys, currency=currency)),
-        "journey_map": _figure(C.journey_map(map_table)),
+        "journey_map": _figure(C.journey_map(map_table) if jm is None
+                               else C.journey_map_from(jm, scope.channel)),
         "top_paths": _figure(C.top_paths(paths.head(10))),
         "flows": _figure(C.flows(paths, top_tp, total_journeys=int(paths["n_journeys"].sum())
                                  if len(paths) else None)),
@@ -113,7 +118,12 @@ def build_report(ws: Workspace, scope: Scope | None = None) -> str:
         scope=scope.label(), previous=scope.previous().label() if scope.previous() else None,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
         kpis=kpi_rows, pains=pains, figures=figures, layers=layers,
-        recommendations=recommendations,
+        recommendations=recommendations, roi=_roi_rows(roi, currency),
+        roi_assumptions=None if roi is None else roi.attrs.get("assumptions", ""),
+        verbatims=None if verbatims is None else [
+            {"when": str(r.occurred_at)[:10], "touchpoint": r.touchpoint,
+             "sentiment": str(r.sentiment), "text": str(r.text)}
+            for r in verbatims.itertuples() if isinstance(r.text, str)],
         plotly_js=PLOTLY_JS.read_text(encoding="utf-8"),
         scorecard=scorecard.head(40).to_dict("records"), currency=currency)
 
@@ -138,8 +148,22 @@ def _pain_rows(ws: Workspace, map_table: pd.DataFrame, scorecard: pd.DataFrame,
             for r in flagged.itertuples()]
 
 
+def _roi_rows(roi: pd.DataFrame | None, currency: str) -> list[dict[str, str]] | None:
+    """The ROI table's channels with spend, for the report."""
+    if roi is None:
+        return None
+    spent = roi[roi["spend"] > 0]
+    return [{"channel": str(r.channel), "spend": _fmt(r.spend, "money", currency),
+             "revenue": _fmt(r.revenue, "money", currency),
+             "roas": "—" if r.roas != r.roas else f"{r.roas:,.1f}",
+             "change": "—" if r.suggested_change_pct != r.suggested_change_pct
+             else f"{100 * r.suggested_change_pct:+.1f}%"} for r in spent.itertuples()]
+
+
 def _layer_figures(ws: Workspace, layers: dict[str, bool]) -> dict[str, go.Figure]:
     figures: dict[str, go.Figure] = {}
+    if layers["attribution"]:
+        figures["attribution"] = C.attribution_models(D.attribution_compare(ws))
     if layers["funnel"]:
         figures["funnel"] = C.funnel(ws.funnel())
     if layers["insights"]:
@@ -150,7 +174,9 @@ def _layer_figures(ws: Workspace, layers: dict[str, bool]) -> dict[str, go.Figur
 
 
 def write_report(ws: Workspace, output: str | Path, scope: Scope | None = None) -> Path:
-    """Write :func:`build_report` to ``output``; returns the path."""
+    """Write :func:`build_report` to ``output`` and register it as a written file (so
+    ``touchlens erase`` can list it); returns the path."""
     path = Path(output)
     path.write_text(build_report(ws, scope), encoding="utf-8")
+    ws.register_written_file(path, "report")
     return path

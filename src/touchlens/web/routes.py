@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from touchlens import __version__
 from touchlens.api.deps import authenticate, get_state
+from touchlens.api.scope import Scope
 from touchlens.api.security import verify_key
 from touchlens.api.security.sessions import COOKIE
 from touchlens.web.pages import PAGES
@@ -53,6 +54,12 @@ def _page(request: Request, slug: str) -> Response:
     if principal is None or principal.scope != "read":
         return RedirectResponse(f"/login?next={request.url.path}", status.HTTP_303_SEE_OTHER)
     page = PAGES[slug]
+    if getattr(request.app.state, "prefetch", False) and not any(
+            k in request.query_params for k in ("period", "start", "end", "channel",
+                                                "segment")):
+        from touchlens.api.routers.charts import prefetch
+
+        prefetch(state, Scope())  # warm the other pages' slow panels (once per data version)
     return templates.TemplateResponse(request, "page.html", {
         "page": page, "pages": PAGES.values(), "version": __version__})
 

@@ -5,6 +5,7 @@ The dashboard and the HTML report draw the same builders (:mod:`touchlens.charts
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -15,6 +16,7 @@ from fastapi.responses import Response
 
 from touchlens import charts as C
 from touchlens.api.deps import ReadKey, ScopeDep, State
+from touchlens.api.routers import layers as P
 from touchlens.api.scope import Scope
 from touchlens.api.state import AppState
 from touchlens.charts import data as D
@@ -34,11 +36,19 @@ class Chart(StrEnum):
     funnel = "funnel"
     recommendations = "recommendations"
     topics = "topics"
+    attribution = "attribution"
+    reallocation = "reallocation"
+    kpi_watch = "kpi_watch"
+    ai_visibility = "ai_visibility"
+    clv = "clv"
+    cohorts = "cohorts"
 
 
 SCORECARD_METRICS = Literal["reach", "touches", "ctr", "engagement_rate", "open_rate",
                             "journeys", "conversion_rate", "cost", "influenced_revenue",
-                            "cost_per_converting_journey", "csat", "nps", "ces"]
+                            "cost_per_converting_journey", "csat", "nps", "ces",
+                            # kpi_watch's metrics (rolling KPIs per touchpoint)
+                            "volume", "negative_share"]
 
 
 def _paths(state: AppState, scope: Scope):
@@ -52,7 +62,8 @@ def _scorecard(state: AppState, scope: Scope):
 
 
 def build(state: AppState, scope: Scope, name: Chart, *, touchpoint: str | None,
-          direction: str, by: str, metric: str, top: int) -> go.Figure:
+          direction: str, by: str, metric: str, top: int, brands: str | None = None
+          ) -> go.Figure:
     """The figure ``name`` for ``scope`` (results come from the shared cache)."""
     if name is Chart.trend:
         journeys = state.cached("journeys", scope, (False,), lambda ws: ws.journeys())
@@ -60,9 +71,15 @@ def build(state: AppState, scope: Scope, name: Chart, *, touchpoint: str | None,
     if name is Chart.top_paths:
         return C.top_paths(_paths(state, scope).head(top))
     if name is Chart.journey_map:
+        jm = P.journey_map_layer(state, scope)
+        if jm is not None:
+            return C.journey_map_from(jm, scope.channel)
         return C.journey_map(state.cached(
             "journey_map_touchpoints", scope, (scope.channel,),
             lambda ws: D.journey_map_touchpoints(ws, scope.channel)))
+    if name in PANEL_CHARTS:
+        return PANEL_CHARTS[name](state, scope, touchpoint=touchpoint, metric=metric,
+                                  brands=brands)
     if name is Chart.flows:
         return _flows(state, scope, touchpoint, direction)
     if name is Chart.cx:
@@ -84,7 +101,14 @@ def build(state: AppState, scope: Scope, name: Chart, *, touchpoint: str | None,
             return C.empty(f"{name.value}: not available yet in this version")
     if name is Chart.topics:
         return draw(state.cached("voc", scope, ("topics", 50), lambda ws: ws.voc.topics()))
-    return draw(state.cached(method, scope, (), lambda ws: getattr(ws, method)()))
+    return draw(P.shared(state, method, scope, (), lambda ws: getattr(ws, method)()))
+
+
+PANEL_CHARTS: dict[Chart, Callable[..., go.Figure]] = {
+    Chart.attribution: P.attribution_chart, Chart.reallocation: P.reallocation_chart,
+    Chart.kpi_watch: P.kpi_watch_chart, Chart.ai_visibility: P.ai_visibility_chart,
+    Chart.clv: P.clv_chart, Chart.cohorts: P.cohorts_chart,
+}
 
 
 def _flows(state: AppState, scope: Scope, touchpoint: str | None, direction: str
@@ -114,11 +138,52 @@ def chart(_: ReadKey, state: State, scope: ScopeDep, name: Chart,
           direction: Literal["from", "to"] = "from",
           by: Literal["touchpoint", "channel", "language"] = "channel",
           metric: SCORECARD_METRICS = "conversion_rate",
-          top: Annotated[int, Query(ge=1, le=50)] = 10) -> Response:
+          top: Annotated[int, Query(ge=1, le=50)] = 10,
+          brands: Annotated[str | None, Query(max_length=500, description=(
+              "ai_visibility: brand names, yours first, comma separated"))] = None) -> Response:
     """``{"data": [...], "layout": {...}}`` (Plotly figure JSON)."""
-    key = (touchpoint, direction, by, metric, top)
-    text = state.cache.get_or_compute(
+    text = chart_json(state, scope, name, touchpoint=touchpoint, direction=direction, by=by,
+                      metric=metric, top=top, brands=brands)
+    return Response(text, media_type="application/json")
+
+
+def chart_json(state: AppState, scope: Scope, name: Chart, *, touchpoint: str | None = None,
+               direction: str = "from", by: str = "channel", metric: str = "conversion_rate",
+               top: int = 10, brands: str | None = None) -> str:
+    """The figure's JSON, cached per data version, scope and parameters."""
+    key = (touchpoint, direction, by, metric, top, brands)
+    return state.cache.get_or_compute(
         ("chart", name.value, scope.key(), key),
         lambda: build(state, scope, name, touchpoint=touchpoint, direction=direction, by=by,
-                      metric=metric, top=top).to_json())
-    return Response(text, media_type="application/json")
+                      metric=metric, top=top, brands=brands).to_json())
+
+
+# The slow panels (seconds each on the demo workspace), computed in the background once a
+# dashboard page has been opened, so the next pages open from the cache.
+PREFETCH = (Chart.trend, Chart.journey_map, Chart.attribution, Chart.reallocation,
+            Chart.recommendations, Chart.flows)
+_started: set[tuple] = set()
+_started_lock = threading.Lock()
+
+
+def prefetch(state: AppState, scope: Scope) -> bool:
+    """Start computing :data:`PREFETCH` for ``scope`` in a daemon thread, once per data
+    version; returns whether a thread was started. Best effort: a failure here is left for
+    the request that needs the chart to report."""
+    key = (id(state), state.cache.version, scope.key())
+    with _started_lock:
+        if key in _started:
+            return False
+        _started.add(key)
+
+    def run() -> None:
+        for name in PREFETCH:
+            if not state.writer.running:  # the app is shutting down
+                return
+            try:
+                chart_json(state, scope, name)
+            except Exception:
+                continue
+
+    threading.Thread(target=run, name="touchlens-prefetch", daemon=True).start()
+    return True

@@ -1,7 +1,7 @@
 // touchlens dashboard: fetches JSON from /v1 (session cookie) and draws it with Plotly.
 "use strict";
 
-const FILTERS = ["period", "start", "end", "channel"];
+const FILTERS = ["period", "start", "end", "channel", "segment"];
 const $ = (sel) => document.querySelector(sel);
 const esc = (value) => { const d = document.createElement("div"); d.textContent = String(value); return d.innerHTML; };
 const $$ = (sel) => Array.from(document.querySelectorAll(sel));
@@ -13,8 +13,14 @@ function filters() {
   return out;
 }
 
-function query(extra) {
+function segmentsApply() {
+  const main = document.querySelector("main.page");
+  return !main || main.dataset.segments !== "0";
+}
+
+function query(extra, forNav) {
   const q = new URLSearchParams({ ...filters(), ...(extra || {}) });
+  if (!forNav && !segmentsApply()) q.delete("segment");  // this page ignores the segment
   for (const [k, v] of Array.from(q.entries())) if (v === "" || v === "null") q.delete(k);
   const s = q.toString();
   return s ? "?" + s : "";
@@ -44,7 +50,13 @@ function initFilters() {
   toggleCustom();
   $("#f-period").addEventListener("change", toggleCustom);
   $("#f-apply").addEventListener("click", applyFilters);
-  $$("a[data-nav]").forEach((a) => { a.href = a.getAttribute("href") + query(); });
+  $$("a[data-nav]").forEach((a) => { a.href = a.getAttribute("href") + query(null, true); });
+  getJSON("/v1/segments").then((res) => {
+    const sel = $("#f-segment");
+    for (const r of res.data) sel.add(new Option(`${r.segment} (${r.n_customers.toLocaleString()})`, r.segment));
+    sel.add(new Option("prospect (no purchase)", res.prospect));
+    sel.value = f.segment || "";
+  }).catch(() => {});
   getJSON("/v1/channels").then((res) => {
     const sel = $("#f-channel");
     for (const ch of res.data) sel.add(new Option(ch, ch));
@@ -68,8 +80,9 @@ function applyFilters() {
     q.set("period", period);
   }
   if ($("#f-channel").value) q.set("channel", $("#f-channel").value);
+  if ($("#f-segment").value) q.set("segment", $("#f-segment").value);
   history.replaceState(null, "", location.pathname + (q.toString() ? "?" + q : ""));
-  $$("a[data-nav]").forEach((a) => { a.href = a.pathname + query(); });
+  $$("a[data-nav]").forEach((a) => { a.href = a.pathname + query(null, true); });
   render();
 }
 
@@ -133,7 +146,11 @@ function chartParams(el) {
     if (dir) params.direction = dir.value;
   }
   if (el.dataset.chart === "cx" && $("#c-by")) params.by = $("#c-by").value;
-  return params;
+  if (el.dataset.chart === "kpi_watch") {
+    if ($("#c-touchpoint") && $("#c-touchpoint").value) params.touchpoint = $("#c-touchpoint").value;
+    if ($("#c-metric")) params.metric = $("#c-metric").value;
+  }
+  return { ...params, ...brandParams() };
 }
 
 async function renderChart(el) {
@@ -198,8 +215,15 @@ async function renderTable() {
   }
 }
 
+function brandParams() {
+  const input = $("#c-brands");
+  return input && input.value.trim() ? { brands: input.value.trim() } : {};
+}
+
 function cell(value, kind) {
   if (value === null || value === undefined) return "—";
+  if (kind === "num") return Number(value).toLocaleString(undefined, { maximumFractionDigits: 2 });
+  if (kind === "signed_pct") return (value > 0 ? "+" : "") + (100 * value).toFixed(1) + "%";
   if (kind === "date") return String(value).slice(0, 16).replace("T", " ");
   if (kind === "text") {
     const text = Array.isArray(value) ? value.slice(0, 2).join(" · ") : String(value);
@@ -212,10 +236,12 @@ async function renderRecords(table) {
   const columns = JSON.parse(table.dataset.columns);
   table.tHead.innerHTML = "<tr>" + columns.map(([, label]) => `<th>${label}</th>`).join("") + "</tr>";
   try {
-    const rows = (await getJSON(table.dataset.endpoint)).data;
+    const params = { ...JSON.parse(table.dataset.params || "{}"), ...brandParams() };
+    const res = await getJSON(table.dataset.endpoint, params);
+    const rows = res.data;
     table.tBodies[0].innerHTML = rows.length ? rows.map((r) => "<tr>" + columns.map(
       ([k, , kind]) => `<td class="${kind}">${cell(r[k], kind)}</td>`).join("") + "</tr>").join("")
-      : `<tr><td colspan="${columns.length}" class="loading">Nothing in this period.</td></tr>`;
+      : `<tr><td colspan="${columns.length}" class="loading">${esc(res.note || "Nothing in this period.")}</td></tr>`;
   } catch (err) {
     table.tBodies[0].innerHTML = `<tr><td class="error" colspan="${columns.length}">${esc(err.message)}</td></tr>`;
   }
@@ -255,12 +281,24 @@ async function initControls() {
     for (const name of used) tp.add(new Option(name, name));
     const q = new URLSearchParams(location.search);
     tp.value = q.get("touchpoint") || (used.includes("product_page") ? "product_page" : used[0]);
-    const redraw = () => $$(".chart[data-chart=flows]").forEach(renderChart);
+    const redraw = () => $$(".chart[data-chart=flows], .chart[data-chart=kpi_watch]").forEach(renderChart);
     tp.addEventListener("change", redraw);
     $$("input[name=c-direction]").forEach((r) => r.addEventListener("change", redraw));
   }
   const by = $("#c-by");
   if (by) by.addEventListener("change", () => $$(".chart[data-chart=cx]").forEach(renderChart));
+  const metric = $("#c-metric");
+  if (metric) metric.addEventListener("change", () => $$(".chart[data-chart=kpi_watch]").forEach(renderChart));
+  const brands = $("#c-brands");
+  if (brands) {
+    brands.value = new URLSearchParams(location.search).get("brands") || "";
+    $("#c-brands-apply").addEventListener("click", () => {
+      const q = new URLSearchParams(location.search);
+      if (brands.value.trim()) q.set("brands", brands.value.trim()); else q.delete("brands");
+      history.replaceState(null, "", location.pathname + (q.toString() ? "?" + q : ""));
+      render();
+    });
+  }
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
