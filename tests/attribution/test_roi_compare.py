@@ -70,3 +70,13 @@ def test_compare_spread() -> None:
     assert table.loc["b", "spread"] == pytest.approx(0.3)
     assert np.isnan(table.loc["(none)", "spread"])
     assert table.index[-1] == "(none)"
+
+
+def test_an_empty_workspace_gives_empty_frames_not_errors(tmp_path):
+    from touchlens import Workspace
+
+    with Workspace.open(tmp_path / "empty.duckdb") as ws:
+        assert ws.attribution(["last", "markov"]).empty
+        compared = ws.attribution_compare(["last", "markov"])
+        assert compared.empty and {"channel", "min_share", "spread"} <= set(compared.columns)
+        assert ws.attribution_roi("markov").empty

@@ -70,3 +70,11 @@ def test_recommendations_on_a_tiny_workspace(workspace):
                            ("a", 1, "checkout", "purchase", "web")]))
     out = service.recommendations(ws)
     assert list(out.columns) == list(R.COLUMNS)
+
+
+def test_an_empty_workspace_has_no_recommendations_and_no_error(tmp_path):
+    from touchlens import Workspace
+
+    with Workspace.open(tmp_path / "empty.duckdb") as ws:
+        assert ws.recommendations().empty
+        assert ws.consistency().empty

@@ -18,6 +18,8 @@ COMPARE_TAIL = ("min_share", "max_share", "spread")
 def compare_table(result: pd.DataFrame, level: str) -> pd.DataFrame:
     """Pivot an attribution result (several models) to one row per label."""
     models = list(dict.fromkeys(result["model"]))
+    if result.empty:  # nothing to attribute (an empty workspace or period): no rows
+        return pd.DataFrame(columns=[level, *models, *COMPARE_TAIL])
     wide = result.pivot_table(index=level, columns="model", values="share", aggfunc="sum")
     wide = wide.reindex(columns=models).fillna(0.0)
     special = wide.index.str.startswith("(")

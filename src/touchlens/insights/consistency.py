@@ -191,8 +191,10 @@ def _versus_rest(df: pd.DataFrame, x: str, n: str, name: str) -> pd.DataFrame:
 def consistency_frame(journeys: pd.DataFrame, feedback: pd.DataFrame,
                       sentiment: pd.DataFrame | None, episodes: pd.DataFrame) -> pd.DataFrame:
     """One row per (purpose, channel) with the metrics, gaps, flags and the purpose index."""
-    df = journeys.merge(feedback[["purpose", "channel", "csat_n", "csat_top2"]],
-                        on=["purpose", "channel"], how="outer")
+    keys = {"purpose": object, "channel": object}  # empty Arrow-backed keys fail to merge
+    df = journeys.astype(keys).merge(
+        feedback[["purpose", "channel", "csat_n", "csat_top2"]].astype(keys),
+        on=["purpose", "channel"], how="outer")
     for col in ("customers", "journeys", "converting", "csat_n", "csat_top2"):
         df[col] = df[col].fillna(0).astype("int64")
     df = _versus_rest(df, "csat_top2", "csat_n", "csat")
