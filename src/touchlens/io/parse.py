@@ -22,6 +22,17 @@ def omap(s: pd.Series, fn) -> pd.Series:
     return pd.Series(out, index=s.index, dtype=object)
 
 
+def umap(s: pd.Series, fn) -> pd.Series:
+    """:func:`omap` computed once per distinct value (ids, codes and names repeat a lot)."""
+    codes, uniques = pd.factorize(s)
+    values = np.empty(len(uniques), dtype=object)
+    values[:] = [fn(v) for v in uniques]
+    out = np.full(len(s), None, dtype=object)
+    present = codes >= 0
+    out[present] = values[codes[present]]
+    return pd.Series(out, index=s.index, dtype=object)
+
+
 def _arrow_strings(s: pd.Series) -> pa.ChunkedArray | pa.Array | None:
     """The column as an Arrow string array when it holds only strings/None, else None."""
     try:
@@ -55,9 +66,14 @@ def blank_to_none(s: pd.Series) -> pd.Series:
 
 def snake(s: pd.Series) -> pd.Series:
     """Lower-case identifiers with spaces, dashes, slashes and dots turned into ``_``."""
-    arr = pa.array(blank_to_none(s), type=pa.string(), from_pandas=True)
+    codes, uniques = pd.factorize(blank_to_none(s))  # few distinct names: work on those
+    arr = pa.array(np.asarray(uniques, dtype=object), type=pa.string(), from_pandas=True)
     lowered = pc.replace_substring_regex(pc.utf8_lower(arr), _SNAKE.pattern, "_")
-    return _to_object(lowered, s.index)
+    values = np.asarray(lowered.to_numpy(zero_copy_only=False), dtype=object)
+    out = np.full(len(s), None, dtype=object)
+    present = codes >= 0
+    out[present] = values[codes[present]]
+    return pd.Series(out, index=s.index, dtype=object)
 
 
 def timestamps(s: pd.Series, fmt: str | None = None,

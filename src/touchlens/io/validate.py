@@ -178,27 +178,44 @@ def _events(frame, problems, mapping, salt, currency) -> pd.DataFrame:
     return out
 
 
+_ISO_4217 = re.compile(r"[A-Z]{3}")
+
+
 def _currency(frame, needed: pd.Series, problems: _Problems, default: str) -> pd.Series:
-    cur = P.omap(P.blank_to_none(_col(frame, "currency")), str.upper)
-    problems.add("currency", cur.notna() & ~cur.fillna("").str.fullmatch(r"[A-Z]{3}"),
-                 "not an ISO 4217 code: {value}")
+    cur = P.umap(P.blank_to_none(_col(frame, "currency")), str.upper)
+    valid = P.umap(cur, lambda v: bool(_ISO_4217.fullmatch(v))).fillna(False).astype(bool)
+    problems.add("currency", cur.notna() & ~valid, "not an ISO 4217 code: {value}")
     return cur.where(cur.notna() | ~needed, default)
 
 
 def _merge_attributes(frame: pd.DataFrame, extras: list[str], problems: _Problems) -> pd.Series:
     """Their extra columns are kept, as JSON in ``attributes``, never dropped."""
     given = P.blank_to_none(_col(frame, "attributes"))
-    parsed = P.omap(given, _load_object)
+    parsed = P.umap(given, _load_object)
     problems.add("attributes", given.notna() & parsed.isna(), "not a JSON object: {value}")
     if not extras and given.isna().all():
         return pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    records = frame[extras].to_dict("records") if extras else [{}] * len(frame)
-    merged = []
-    for base, extra in zip(parsed, records, strict=True):
+    # only rows with something to keep are built one by one (most rows have nothing)
+    busy = np.array(given.notna(), dtype=bool)
+    for col in extras:
+        busy |= _has_value(frame[col])
+    rows = np.flatnonzero(busy)
+    records = frame[extras].iloc[rows].to_dict("records") if extras else [{}] * len(rows)
+    merged = np.full(len(frame), None, dtype=object)
+    for i, base, extra in zip(rows, parsed.iloc[rows], records, strict=True):
         obj = dict(base or {})
         obj.update({k: _jsonable(v) for k, v in extra.items() if _jsonable(v) not in (None, "")})
-        merged.append(json.dumps(obj, ensure_ascii=False, default=str) if obj else None)
+        merged[i] = json.dumps(obj, ensure_ascii=False, default=str) if obj else None
     return pd.Series(merged, index=frame.index, dtype=object)
+
+
+def _has_value(col: pd.Series) -> np.ndarray:
+    """Rows of an extra column that may hold a value worth keeping (not null, not "")."""
+    present = np.asarray(col.notna(), dtype=bool)
+    if col.dtype == object or pd.api.types.is_string_dtype(col):
+        text = col.where(col.notna(), "").astype(str)
+        present = present & np.asarray(text != "", dtype=bool)
+    return present
 
 
 def _load_object(v: object) -> dict | None:
@@ -226,7 +243,7 @@ def _feedback(frame, problems, mapping, salt, currency) -> pd.DataFrame:
     out["text"] = P.blank_to_none(_col(frame, "text"))
     empty = out[["nps", "csat", "ces"]].isna().all(axis=1) & out.text.isna()
     problems.add("text", empty, "empty response: no nps, csat, ces or text")
-    out["language"] = P.omap(P.blank_to_none(_col(frame, "language")), str.lower)
+    out["language"] = P.umap(P.blank_to_none(_col(frame, "language")), str.lower)
     out["response_id"] = P.blank_to_none(_col(frame, "response_id"))
     missing = out.response_id.isna()
     if missing.any():
@@ -304,8 +321,8 @@ def _ai_answers(frame, problems, mapping, salt, currency) -> pd.DataFrame:
     problems.add("cited_urls", urls == "", "not a list of URLs (a JSON array, or URLs separated "
                  "by spaces, commas, semicolons or |): {value}")
     out["cited_urls"] = urls
-    out["market"] = P.omap(P.blank_to_none(_col(frame, "market")), str.upper)
-    out["language"] = P.omap(P.blank_to_none(_col(frame, "language")), str.lower)
+    out["market"] = P.umap(P.blank_to_none(_col(frame, "market")), str.upper)
+    out["language"] = P.umap(P.blank_to_none(_col(frame, "language")), str.lower)
     out["answer_id"] = P.blank_to_none(_col(frame, "answer_id"))
     missing = out.answer_id.isna()
     if missing.any():  # a stable id from the content makes re-ingest idempotent
