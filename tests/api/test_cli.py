@@ -33,10 +33,15 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
     assert run("keys", "revoke", info.key_id, "--db", db).exit_code == 2
     with Workspace.open(db) as ws:
         assert verify_key(ws, key) is None
+        log = ws.audit_log()
+        changes = log[log.action.isin(["key_create", "key_revoke"])]
+        assert list(changes.action) == ["key_create", "key_revoke"]
+        assert set(changes.target) == {info.key_id} and set(changes.actor) == {"cli"}
+        assert key.split("_", 2)[2] not in log.to_string()  # the secret is never logged
 
 
 def test_keys_create_refuses_unknown_scope(tmp_path: Path) -> None:
-    r = run("keys", "create", "--scope", "admin", "--db", str(tmp_path / "k.duckdb"))
+    r = run("keys", "create", "--scope", "owner", "--db", str(tmp_path / "k.duckdb"))
     assert r.exit_code == 2 and "scope" in r.output
 
 

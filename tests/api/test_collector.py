@@ -157,3 +157,14 @@ def test_collected_events_show_up_in_the_read_api(empty_served) -> None:
     with Workspace.open(served_db) as ws:
         log = ws.ingest_log()
     assert (log["rows_in"] == log["stored"] + log["quarantined"] + log["duplicates"]).all()
+
+
+@pytest.mark.parametrize("bad", [{"revenue": 2**60}, {"revenue": float("inf")},
+                                 {"cost": -(2**54)}])
+def test_numbers_a_double_cannot_hold_are_422(empty_served, bad) -> None:
+    s = empty_served
+    body = json.dumps([event(1, **bad)])  # json.dumps writes inf as Infinity
+    r = s.client.post("/v1/events", content=body, headers={**s.write,
+                                                           "Content-Type": "application/json"})
+    assert r.status_code == 422
+    assert stored_counts(s)["events"] == 0

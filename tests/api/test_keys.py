@@ -54,7 +54,7 @@ def test_revoked_key_stops_working(ws: Workspace) -> None:
 
 def test_unknown_scope_is_a_config_error(ws: Workspace) -> None:
     with pytest.raises(ConfigError, match="scope"):
-        create_key(ws, "admin")
+        create_key(ws, "owner")
 
 
 def test_keys_differ_and_salts_differ(ws: Workspace) -> None:
@@ -71,3 +71,16 @@ def test_hash_matches_only_its_secret(secret: str, other: str) -> None:
     stored = hash_secret(secret)
     assert _matches(stored, secret)
     assert _matches(stored, other) == (other == secret)
+
+
+def test_admin_keys_and_key_changes_are_audited(ws: Workspace) -> None:
+    from touchlens.governance import acting_as
+
+    with acting_as("cli"):
+        key, info = create_key(ws, "admin", "dpo")
+        assert revoke_key(ws, info.key_id)
+    assert key.startswith("tla_") and info.scope == "admin"
+    log = ws.audit_log()
+    assert list(log.action) == ["key_create", "key_revoke"]
+    assert list(log.target) == [info.key_id] * 2 and set(log.actor) == {"cli"}
+    assert key.split("_", 2)[2] not in log.to_string()

@@ -52,3 +52,9 @@ def test_previous_window_has_the_same_length_and_touches(days: int, start: date)
     assert prev is not None and prev.end == s.start
     assert prev.end - prev.start == s.end - s.start
     assert Scope().previous() is None
+
+
+def test_days_outside_1900_2199_are_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="start must be a day in 1900-2199"):
+        make_scope(start=date(782, 8, 25), end=date(2026, 1, 1))
+    assert make_scope(start=date(1900, 1, 1), end=date(2199, 12, 31)).start is not None

@@ -74,3 +74,16 @@ def test_tampering_is_detected(ws, tamper):
     assert verify_chain(ws.store) is None
     ws.store.con.con.execute(tamper)
     assert verify_chain(ws.store) is not None
+
+
+def test_the_head_comes_from_meta_and_an_old_workspace_without_it_still_chains(ws):
+    from touchlens.governance.audit import HEAD_KEY, Entry, record_many
+
+    ws.audit("a")
+    assert ws.store.get_meta(HEAD_KEY).startswith("1:")
+    ws.store.con.con.execute("DELETE FROM meta WHERE key = ?", [HEAD_KEY])  # pre-head workspace
+    assert record_many(ws.store, [Entry("b", actor="key:x"), Entry("c", "t", {"n": 1})]) == 3
+    log = ws.audit_log()
+    assert list(log.seq) == [1, 2, 3] and list(log.actor) == ["python", "key:x", "python"]
+    assert ws.store.get_meta(HEAD_KEY) == f"3:{log.hash.iloc[-1]}"
+    assert verify_chain(ws.store) is None

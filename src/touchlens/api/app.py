@@ -17,7 +17,7 @@ from touchlens import __version__
 from touchlens.api import errors
 from touchlens.api.deps import _VerifiedKeys
 from touchlens.api.limits import BodyLimit
-from touchlens.api.routers import analytics, charts, collector, health, layers
+from touchlens.api.routers import analytics, charts, collector, governance, health, layers
 from touchlens.api.settings import ApiSettings
 from touchlens.api.state import AppState
 
@@ -25,11 +25,13 @@ DESCRIPTION = """Customer touchpoints over HTTP.
 
 * **Collector** (write key): `POST /v1/events`, `POST /v1/feedback`: JSON arrays of up to
   1,000 items, answered item by item (accepted / duplicate / rejected with a reason).
+* **Erase** (admin key): `POST /v1/erase` removes one person everywhere and returns the
+  erasure receipt (no identifier in clear); audited with the key id.
 * **Analytics** (read key): touchpoints, journeys, paths, scorecard, CX scores, KPIs and
   charts, filtered by `period` (or `start`/`end`) and `channel`.
 
 Send the key as `Authorization: Bearer <key>` (or `X-API-Key`). Create keys with
-`touchlens keys create --scope write|read` while the server is stopped.
+`touchlens keys create --scope write|read|admin` while the server is stopped.
 """
 
 
@@ -53,12 +55,12 @@ def create_app(settings: ApiSettings, *, warm: bool = False) -> FastAPI:
                   lifespan=lifespan)
     app.state.settings = settings
     app.state.verified_keys = _VerifiedKeys()
+    app.state.prefetch = warm  # the dashboard warms its slow pages after the first view
     errors.install(app)
     app.include_router(health.router)
-    app.include_router(collector.router)
-    app.include_router(analytics.router)
-    app.include_router(charts.router)
-    app.include_router(layers.router)
+    for router in (collector.router, governance.router, analytics.router, charts.router,
+                   layers.router):
+        app.include_router(router, responses=errors.COMMON)
     from touchlens.web import routes as web  # the dashboard: pages, login, static files
 
     web.mount(app)

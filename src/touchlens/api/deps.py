@@ -104,6 +104,13 @@ def require(scope: str):
 
 ReadKey = Annotated[Principal, Depends(require("read"))]
 WriteKey = Annotated[Principal, Depends(require("write"))]
+AdminKey = Annotated[Principal, Depends(require("admin"))]
+
+
+def actor_of(principal: Principal) -> str:
+    """The audit log's name for the caller: ``key:<id>`` (``session`` for the one-time
+    dashboard token)."""
+    return f"key:{principal.key_id}" if principal.key_id else "session"
 
 
 def get_scope(
@@ -115,9 +122,33 @@ def get_scope(
     end: Annotated[date | None, Query(description="Last day (UTC), inclusive.")] = None,
     channel: Annotated[str | None, Query(max_length=100,
                                          description="Only this channel's customers.")] = None,
+    segment: Annotated[str | None, Query(max_length=40, description=(
+        "Only this RFM segment's customers (see /v1/segments; prospect = no purchase)."))]
+    = None,
 ) -> Scope:
     latest = state.latest_event() if period and period.startswith("last") else None
-    return make_scope(period=period, start=start, end=end, channel=channel, latest=latest)
+    scope = make_scope(period=period, start=start, end=end, channel=channel, latest=latest)
+    return with_segment(state, scope, segment)
+
+
+def with_segment(state: AppState, scope: Scope, segment: str | None) -> Scope:
+    """``scope`` narrowed to the RFM ``segment``'s customers (400 for an unknown segment)."""
+    from dataclasses import replace
+
+    from touchlens.charts.data import PROSPECT, segment_members
+    from touchlens.errors import ConfigError
+
+    segment = (segment or "").strip().lower() or None
+    if segment is None:
+        return scope
+    members = state.cached("segment_members", Scope(), (), segment_members)
+    if segment == PROSPECT:
+        return replace(scope, segment=segment,
+                       members=frozenset().union(*members.values()), exclude=True)
+    if segment not in members:
+        raise ConfigError(f"unknown segment {segment!r}; use one of "
+                          f"{sorted([*members, PROSPECT])}")
+    return replace(scope, segment=segment, members=members[segment])
 
 
 ScopeDep = Annotated[Scope, Depends(get_scope)]

@@ -9,16 +9,28 @@ quarantined and answered ``rejected`` with the reason.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+import math
+from typing import Annotated, Any, Literal
 
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from touchlens.store.schema import EVENTS, FEEDBACK
 
 Id = StrictStr
 Text = StrictStr | None
-Number = StrictFloat | StrictInt | None
+MAX_EXACT = 2**53  # the largest integer a double holds exactly
+
+
+def _fits_a_double(value: float | int) -> float | int:
+    if not math.isfinite(value) or abs(value) > MAX_EXACT:
+        raise ValueError(f"numbers must be finite and within ±2**53, not {value!r}")
+    return value
+
+
+# JSON numbers must fit a double exactly and be finite (not Infinity/NaN): otherwise 422
+SafeInt = Annotated[StrictInt, AfterValidator(_fits_a_double)]
+Number = Annotated[StrictFloat | StrictInt, AfterValidator(_fits_a_double)] | None
 
 
 class _Item(BaseModel):
@@ -53,9 +65,9 @@ class FeedbackIn(_Item):
     customer_id: Text = None
     touchpoint: Text = None
     channel: Text = None
-    nps: StrictInt | None = Field(None, description="0-10")
-    csat: StrictInt | None = Field(None, description="1-5")
-    ces: StrictInt | None = Field(None, description="1-7")
+    nps: SafeInt | None = Field(None, description="0-10")
+    csat: SafeInt | None = Field(None, description="1-5")
+    ces: SafeInt | None = Field(None, description="1-7")
     text: Text = None
     language: Text = None
 

@@ -9,6 +9,9 @@ it and no second implementation:
 - channel: the events of the customers (after identity stitching) reached by that channel in
   the period; feedback and costs about that channel. Touchpoint-level tables are further
   limited to the channel's rows by the routes.
+- segment: the events and feedback of the customers in that RFM segment (``ws.rfm()`` over
+  the whole workspace; ``prospect`` = customers without a purchase). Costs are not narrowed
+  (spend is not per customer).
 
 Period strings: ``all``, ``last<N>d`` (N days up to the latest event), ``2026``, ``2026Q1``,
 ``2026-03``; or explicit ``start``/``end`` dates (``end`` inclusive).
@@ -17,10 +20,12 @@ Period strings: ``all``, ``last<N>d`` (N days up to the latest event), ``2026``,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
+import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from touchlens.errors import ConfigError
 from touchlens.journeys import resolved_events
@@ -34,19 +39,25 @@ _YEAR = re.compile(r"^(\d{4})$")
 
 @dataclass(frozen=True)
 class Scope:
-    """What to look at: ``[start, end)`` in UTC (None = open) and one channel (None = all)."""
+    """What to look at: ``[start, end)`` in UTC (None = open), one channel and one customer
+    segment (None = all). ``members`` are the segment's customer ids (``exclude``: everyone
+    but them), resolved by the caller."""
 
     start: datetime | None = None
     end: datetime | None = None
     channel: str | None = None
+    segment: str | None = None
+    members: frozenset[str] | None = field(default=None, compare=False, repr=False)
+    exclude: bool = field(default=False, compare=False, repr=False)
 
     @property
     def everything(self) -> bool:
-        return self.start is None and self.end is None and self.channel is None
+        return (self.start is None and self.end is None and self.channel is None
+                and self.segment is None)
 
     def key(self) -> tuple:
         """Hashable identity, for caches."""
-        return (self.start, self.end, self.channel)
+        return (self.start, self.end, self.channel, self.segment)
 
     def previous(self) -> Scope | None:
         """The window of the same length just before this one (for "vs last period")."""
@@ -63,7 +74,8 @@ class Scope:
             first = self.start.date().isoformat() if self.start else "…"
             last = (self.end - timedelta(microseconds=1)).date().isoformat() if self.end else "…"
             text = f"{first} – {last}"
-        return f"{text} · {self.channel}" if self.channel else text
+        text = f"{text} · {self.channel}" if self.channel else text
+        return f"{text} · segment {self.segment}" if self.segment else text
 
 
 def _midnight(d: date) -> datetime:
@@ -103,11 +115,17 @@ def period_bounds(period: str, latest: datetime | None) -> tuple[datetime | None
     )
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2199  # explicit start/end; the previous period must stay valid
+
+
 def make_scope(*, period: str | None = None, start: date | None = None,
                end: date | None = None, channel: str | None = None,
                latest: datetime | None = None) -> Scope:
     """A Scope from request parameters; explicit ``start``/``end`` (inclusive) win over
     ``period``."""
+    for name, day in (("start", start), ("end", end)):
+        if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ConfigError(f"{name} must be a day in {FIRST_YEAR}-{LAST_YEAR}, not {day}")
     lo, hi = period_bounds(period or "all", latest)
     if start is not None:
         lo = _midnight(start)
@@ -137,21 +155,36 @@ def scoped_table(name: str, raw: ir.Table, scope: Scope, identity_map: ir.Table,
         return raw
     if name == "events":
         ev = _in_period(raw, "occurred_at", scope)
-        if scope.channel is None:
+        if scope.channel is None and scope.segment is None:
             return ev
-        res = resolved_events(ev, identity_map)
-        reached = resolved_events(ev.filter(ev.channel == scope.channel), identity_map)
-        kept = res.filter(res.customer_id.isin(reached.customer_id))
+        kept = resolved_events(ev, identity_map)
+        if scope.channel is not None:
+            reached = resolved_events(ev.filter(ev.channel == scope.channel), identity_map)
+            kept = kept.filter(kept.customer_id.isin(reached.customer_id))
+        if scope.segment is not None:
+            kept = kept.filter(_in_segment(kept.customer_id, scope))
         cols = {c: (kept.source_customer_id if c == "customer_id" else kept[c])
                 for c in EVENTS.names}
         return kept.select(**cols)
     if name == "feedback":
         fb = _in_period(raw, "occurred_at", scope)
-        if scope.channel is None:
-            return fb
-        tps = all_events.filter(all_events.channel == scope.channel).touchpoint
-        return fb.filter((fb.channel == scope.channel) | fb.touchpoint.isin(tps))
+        if scope.channel is not None:
+            tps = all_events.filter(all_events.channel == scope.channel).touchpoint
+            fb = fb.filter((fb.channel == scope.channel) | fb.touchpoint.isin(tps))
+        if scope.segment is not None:
+            m = identity_map.filter(identity_map.id_type == "customer")
+            j = fb.left_join(m, fb.customer_id == m.id_value)
+            j = j.filter(_in_segment(j.customer_id_right.coalesce(j.customer_id), scope))
+            fb = j.select(*fb.columns)
+        return fb
     if name == "costs":
         costs = _in_period(raw, "date", scope, is_date=True)
         return costs if scope.channel is None else costs.filter(costs.channel == scope.channel)
     return raw
+
+
+def _in_segment(customer_id: ir.StringColumn, scope: Scope) -> ir.BooleanColumn:
+    """Membership of the stitched ``customer_id`` in the scope's segment."""
+    ids = pd.DataFrame({"customer_id": sorted(scope.members or ())}, dtype="string")
+    member = customer_id.isin(ibis.memtable(ids).customer_id)
+    return ~member if scope.exclude else member

@@ -35,6 +35,12 @@ class CursorStore(Store):
         self._lock = lock
         self.scope = scope or Scope()
 
+    @property
+    def write_lock(self) -> threading.RLock:
+        """The server's write lock: code that reads then writes (the audit chain's head)
+        holds it for the whole step."""
+        return self._lock
+
     def table(self, name: str) -> ir.Table:
         raw = super().table(name)
         if self.scope.everything or name not in ("events", "feedback", "costs"):

@@ -13,6 +13,11 @@ Per-item answers, for a batch ingested with the file validators (:mod:`touchlens
 Per batch, accepted = stored (checked: when a batch repeats an earlier one byte for byte the
 ingest keeps the first quarantine rows, and the reasons are read from there), and
 received = accepted + duplicates + rejected.
+
+Audit: each request gets its own ``ingest`` entry (target ``api:<kind>``, its counts and the
+merged batch's id) with the caller's key as the actor (``key:<id>``), written in the same
+transaction as the rows (:func:`touchlens.governance.audit.record_many`: one insert for all
+the requests of a merged batch).
 """
 
 from __future__ import annotations
@@ -20,16 +25,17 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 from touchlens.api.schemas import KEY, CollectResult, ItemResult, to_arrow
 from touchlens.api.served import ServedWorkspace
 from touchlens.config import Settings
+from touchlens.governance import audit
+from touchlens.io import ingest_table
 from touchlens.store import Store
 
 log = logging.getLogger("touchlens.api.writer")
@@ -43,6 +49,7 @@ class QueueFull(Exception):
 class _Job:
     kind: str
     items: list[dict[str, Any]]
+    actor: str = "python"
     future: Future = field(default_factory=Future)
 
 
@@ -76,11 +83,12 @@ class Writer:
         self._thread.join(timeout)
         self._thread = None
 
-    def submit(self, kind: str, items: list[dict[str, Any]]) -> Future:
-        """Queue a batch; the future resolves to a :class:`CollectResult`."""
+    def submit(self, kind: str, items: list[dict[str, Any]], actor: str = "python") -> Future:
+        """Queue a batch sent by ``actor`` (the audit log's name for the caller, e.g.
+        ``key:ab12``); the future resolves to a :class:`CollectResult`."""
         if self._thread is None:
             raise RuntimeError("the writer is not running")
-        job = _Job(kind, items)
+        job = _Job(kind, items, actor)
         try:
             self._queue.put_nowait(job)
         except queue.Full as exc:
@@ -114,7 +122,8 @@ class Writer:
 
     def _write_group(self, ws: ServedWorkspace, jobs: list[_Job]) -> None:
         try:
-            results = write_batch(ws, jobs[0].kind, [j.items for j in jobs])
+            results = write_batch(ws, jobs[0].kind, [j.items for j in jobs],
+                                  [j.actor for j in jobs])
         except Exception as exc:
             if len(jobs) > 1:  # one request must not fail the others: retry them one by one
                 for job in jobs:
@@ -128,34 +137,50 @@ class Writer:
             job.future.set_result(result)
 
 
-def write_batch(ws: ServedWorkspace, kind: str, batches: list[list[dict[str, Any]]]
-                ) -> list[CollectResult]:
-    """Ingest several requests' items as one batch; one :class:`CollectResult` per request."""
+def write_batch(ws: ServedWorkspace, kind: str, batches: list[list[dict[str, Any]]],
+                actors: list[str] | None = None) -> list[CollectResult]:
+    """Ingest several requests' items as one batch (one transaction, with one audit entry
+    per request by its actor); one :class:`CollectResult` per request."""
     key = KEY[kind]
+    actors = actors or ["python"] * len(batches)
     items = [item for batch in batches for item in batch]
     ids = [str(item[key]) for item in items]
-    with ws.lock:  # the writer's view of "stored before" must not change under it
+    source = f"api:{kind}"
+    # the lock: the writer's view of "stored before" must not change under it
+    with ws.lock, ws.store.transaction():
         existing = _existing_ids(ws, kind, key, ids)
-        result = ws.ingest_arrow(to_arrow(kind, items), kind, source=f"api:{kind}").iloc[0]
-        problems = _problems(ws, str(result["batch_id"])) if result["quarantined"] else {}
+        result = ingest_table(ws.store, to_arrow(kind, items), kind, source=source,
+                              settings=ws.settings)
+        problems = _problems(ws, result.batch_id) if result.quarantined else {}
         statuses = _statuses(ids, existing, problems)
         n_accepted = sum(s[0] == "accepted" for s in statuses)
-        if n_accepted != int(result["stored"]):
+        if n_accepted != result.stored:
             # The same rows were ingested before (same content hash): the ingest counted the
             # bad ones as duplicates and kept the first batch's quarantine rows; use those.
-            problems = _earlier_problems(ws, str(result["batch_id"]))
+            problems = _earlier_problems(ws, result.batch_id)
             statuses = _statuses(ids, existing, problems)
+        out = _answers(batches, ids, statuses, result.batch_id)
+        audit.record_many(ws.store, [
+            audit.Entry("ingest", source, {
+                "kind": kind, "batch_id": r.batch_id, "rows_in": r.received,
+                "stored": r.accepted, "quarantined": r.rejected, "duplicates": r.duplicates},
+                actor) for r, actor in zip(out, actors, strict=True)])
+    return out
+
+
+def _answers(batches: list[list[dict[str, Any]]], ids: list[str],
+             statuses: list[tuple[str, str | None, str | None]], batch_id: str
+             ) -> list[CollectResult]:
     out, start = [], 0
     for batch in batches:
         part = statuses[start:start + len(batch)]
         item_results = [ItemResult(index=i, id=ids[start + i], status=s, field=f, reason=r)
                         for i, (s, f, r) in enumerate(part)]
         start += len(batch)
-        counts = pd.Series([s for s, _, _ in part], dtype=object).value_counts()
+        counts = Counter(s for s, _, _ in part)
         out.append(CollectResult(
-            received=len(part), accepted=int(counts.get("accepted", 0)),
-            duplicates=int(counts.get("duplicate", 0)), rejected=int(counts.get("rejected", 0)),
-            batch_id=str(result["batch_id"]), items=item_results))
+            received=len(part), accepted=counts["accepted"], duplicates=counts["duplicate"],
+            rejected=counts["rejected"], batch_id=batch_id, items=item_results))
     return out
 
 

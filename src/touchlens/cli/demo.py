@@ -29,7 +29,7 @@ from touchlens.config import default_db_path
 from touchlens.errors import ConfigError, TouchlensError
 
 DEMO_SOURCE = "demo:"
-INGESTED_KINDS = ("events", "feedback", "costs", "identities")
+INGESTED_KINDS = ("events", "feedback", "costs", "identities", "consent")
 T = TypeVar("T")
 
 
@@ -68,6 +68,16 @@ def _next_steps(path: Path) -> list[str]:
         f"touchlens quarantine{db}",
         "touchlens ingest my_events.csv --kind events --db my.duckdb",
     ]
+
+
+def _consent_line(status: pd.DataFrame) -> str:
+    """Customers granting each purpose (latest record), e.g. for the demo's summary."""
+    granted = status[status["status"] == "granted"].groupby("purpose")["customer_id"].nunique()
+    n = status["customer_id"].nunique()
+    parts = [f"{p} {int(granted.get(p, 0)):,}" for p in ("analytics", "personalization",
+                                                          "marketing")]
+    return (f"Consent granted (of {n:,} customers with a record): {', '.join(parts)}; "
+            "segments and recommendations use only personalization consent.")
 
 
 def _stored(result: pd.DataFrame) -> str:
@@ -133,6 +143,7 @@ def demo(
         catalogue, scorecard = run("score touchpoints", lambda: (ws.touchpoints(), ws.scorecard()),
                                    lambda r: f"{len(r[1]):,} touchpoints scored")
         stats = ws.stats()
+        consent = ws.consent_status()
     # the simulated events tell the currency; the aggregated results carry none
     currency = single_currency(world.events.column("currency").unique().to_pylist())
 
@@ -146,6 +157,7 @@ def demo(
         f"{stats['quarantined']:,} quarantined rows.",
         highlight=False,
     )
+    out.print(_consent_line(consent), highlight=False)
     out.print("\n[bold]Next steps[/]")
     for command in _next_steps(path):
         out.print(f"  {command}", markup=False, highlight=False)

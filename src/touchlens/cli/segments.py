@@ -11,12 +11,33 @@ import typer
 
 from touchlens.cli.deps import DbOption, open_workspace, resolve_db
 from touchlens.cli.loyalty import _fmt_num
-from touchlens.cli.output import Column, OutputFormat, fmt_pct, num, records, rich_table
+from touchlens.cli.output import (
+    Column,
+    OutputFormat,
+    err_console,
+    fmt_pct,
+    num,
+    records,
+    rich_table,
+)
 from touchlens.cli.views import FormatOption, emit
 from touchlens.errors import ConfigError
 
 RECOMMEND_COLUMNS = ("customer_id", "journey_id", "rank", "touchpoint", "uplift", "p_convert",
                      "p_convert_after")
+
+
+def consent_note(df) -> None:
+    """Print on stderr how many customers the analysis left out for lack of consent."""
+    note = df.attrs.get("consent_note")
+    skipped = df.attrs.get("skipped_no_consent") or []
+    if skipped:
+        note = (f"{note}; not answered (no personalization consent): "
+                f"{', '.join(map(str, skipped[:10]))}{' …' if len(skipped) > 10 else ''}")
+    if note:
+        err_console().print(f"Consent: {note}", markup=False, highlight=False)
+
+
 EVALUATION_COLUMNS = ("method", "k", "n_holdout", "n_converting", "hit_rate", "n_followed",
                       "conversion_when_followed", "hit_rate_lift", "conversion_lift",
                       "split_at")
@@ -40,6 +61,7 @@ def recommend(
             df = ws.next_best_evaluation(top=top)
         else:
             df = ws.next_best_touchpoint(customer, top=top)
+    consent_note(df)
     if evaluate:
         cols = [Column("method", "Method"), num("k", "k"), num("n_holdout", "Held-out"),
                 num("hit_rate", "Hit rate", fmt_pct),
@@ -84,6 +106,7 @@ def segments(
     with open_workspace(resolve_db(ctx, db)) as ws:
         view = ws.segment_scorecard if scorecard else ws.segment_profiles
         df = view(by=by.value)
+    consent_note(df)
     if scorecard:
         cols = [Column("segment", "Segment"), Column("touchpoint", "Touchpoint"),
                 num("reach", "Reach"), num("journeys", "Journeys"),

@@ -60,7 +60,8 @@ def serve(
 @keys_app.command("create")
 def keys_create(
     ctx: typer.Context,
-    scope: Annotated[str, typer.Option("--scope", help="write (collector) or read (analytics).")],
+    scope: Annotated[str, typer.Option(
+        "--scope", help="write (collector), read (analytics) or admin (erase over the API).")],
     label: Annotated[str | None, typer.Option("--label", help="What the key is for.")] = None,
     db: DbOption = None,
 ) -> None:
@@ -85,7 +86,7 @@ def keys_list(ctx: typer.Context, db: DbOption = None) -> None:
         frame = list_keys(ws)
     out = out_console()
     if frame.empty:
-        err_console().print("no keys yet: touchlens keys create --scope read|write")
+        err_console().print("no keys yet: touchlens keys create --scope read|write|admin")
         return
     for row in frame.itertuples():
         revoked = "" if row.revoked_at is None or str(row.revoked_at) in ("NaT", "None") \

@@ -8,6 +8,9 @@ same instant resolve to ``denied``.
 
 Customers without any record for a purpose count as not consenting (opt-in, the default), or
 as consenting unless they denied (``Settings.consent_default = "granted"``, opt-out regimes).
+A workspace that holds **no consent record at all** does not track consent: the filter keeps
+everyone (``tracked`` is False) and its note says so, so that a workspace fed only events keeps
+working; ingest consent to turn the filter on.
 
 Analyses that personalise (segments, next-best touchpoint, recommendations) must use
 :class:`ConsentFilter` and report how many customers were excluded::
@@ -72,6 +75,7 @@ class ConsentFilter:
     purpose: str
     status: ir.Table  # consent_status() for all purposes
     default: str = "denied"  # status of customers without a record
+    tracked: bool = True  # False: the workspace holds no consent record; nobody is excluded
 
     def __post_init__(self) -> None:
         _check_purpose(self.purpose)
@@ -94,6 +98,8 @@ class ConsentFilter:
 
     def keep(self, table: ir.Table, column: str = "customer_id") -> ir.Table:
         """Rows of ``table`` whose ``column`` is a consenting customer."""
+        if not self.tracked:
+            return table
         table = table.view()  # a projection over a join cannot be extended by another join
         if self.default == "denied":
             ok = self.granted()
@@ -104,6 +110,8 @@ class ConsentFilter:
 
     def excluded(self, table: ir.Table, column: str = "customer_id") -> ir.Table:
         """The other rows of ``table`` (customers without consent, or without an id)."""
+        if not self.tracked:
+            return table.limit(0)
         table = table.view()
         if self.default == "denied":
             ok = self.granted()
@@ -114,6 +122,8 @@ class ConsentFilter:
 
     def n_excluded(self, table: ir.Table, column: str = "customer_id") -> int:
         """Distinct customers of ``table`` excluded (a row without an id counts as one)."""
+        if not self.tracked:
+            return 0
         out = self.excluded(table, column)
         expr = out[column].nunique() + out[column].isnull().any().cast("int64")
         return int(self.store.execute(expr.name("n").as_table()).iloc[0, 0])
@@ -125,6 +135,8 @@ class ConsentFilter:
     def filter_frame(self, frame: pd.DataFrame,
                      column: str = "customer_id") -> tuple[pd.DataFrame, int]:
         """The same on a pandas result: ``(kept rows, customers excluded)``."""
+        if not self.tracked:
+            return frame, 0
         ids = frame[column]
         if self.default == "denied":
             ok = set(self.store.execute(self.granted())["customer_id"])
@@ -138,6 +150,8 @@ class ConsentFilter:
 
     def note(self, n_excluded: int) -> str:
         """The sentence a report prints under a personalised result."""
+        if not self.tracked:
+            return "consent not tracked (no consent records in this workspace): nobody excluded"
         who = "customer" if n_excluded == 1 else "customers"
         return f"{n_excluded:,} {who} excluded: no {self.purpose} consent"
 
@@ -145,5 +159,7 @@ class ConsentFilter:
 def consent_filter(store: Store, identity_map: ir.Table, purpose: str, *,
                    default: str = "denied") -> ConsentFilter:
     """A :class:`ConsentFilter` over the workspace's consent records."""
-    status = consent_status(store.table("consent"), identity_map)
-    return ConsentFilter(store, _check_purpose(purpose), status, default)
+    table = store.table("consent")
+    tracked = int(store.execute(table.count().name("n").as_table()).iloc[0, 0]) > 0
+    status = consent_status(table, identity_map)
+    return ConsentFilter(store, _check_purpose(purpose), status, default, tracked)

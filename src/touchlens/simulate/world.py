@@ -6,6 +6,7 @@ random stream ``default_rng([seed, i])``, so a chunk never needs the others and 
 
 - ``events``/``feedback``/``costs``/``identities``: the ``touchlens.store.schema`` input forms
   (identities carry raw emails and phones; the store hashes them at ingest);
+- ``consent``: one row per consent record, the ``consent`` ingest form (see :mod:`.consent`);
 - ``ground_truth``: one row per touchpoint (see :mod:`.ground_truth`);
 - ``ground_truth_channels``: one row per channel holding a marketing touchpoint;
 - ``journeys``: one row per simulated journey (the truth the events were drawn from).
@@ -25,6 +26,7 @@ import pyarrow.compute as pc
 from touchlens.errors import ConfigError
 from touchlens.simulate.aftercare import render_aftercare
 from touchlens.simulate.behaviour import Journeys, draw_contacts, draw_journeys
+from touchlens.simulate.consent import CONSENT_INPUT, consent_table
 from touchlens.simulate.events import EventLog
 from touchlens.simulate.feedback import feedback_table
 from touchlens.simulate.ground_truth import (
@@ -52,6 +54,7 @@ class SimulatedWorld:
     ground_truth_channels: pd.DataFrame
     journeys: pd.DataFrame
     params: dict = field(default_factory=dict)
+    consent: pa.Table = field(default_factory=CONSENT_INPUT.empty_table)
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Chunk:
     feedback: pa.Table
     costs: pa.Table
     identities: pa.Table
+    consent: pa.Table
     journeys: pd.DataFrame
     incremental: dict[str, float]
     channel_incremental: dict[str, float]
@@ -172,6 +176,8 @@ def simulate_chunk(seed: int, index: int, offset: int, n: int, *, start: str, da
     requests = render_aftercare(log, rng, people, orders, days, params)
     events = log.to_table(ids, n, tag, start_us, currency)
     feedback = feedback_table(rng, requests, people.polish, ids, tag, start_us, params)
+    consent = consent_table(np.random.default_rng([seed, index, 1]),
+                            ids.keys.slice(n, n).to_pylist(), people.start, start_us, days)
 
     n_anon, n_linked = _linked_counts(log, ids)
     effect = np.array([e.effect for e in params.exposures])
@@ -180,6 +186,7 @@ def simulate_chunk(seed: int, index: int, offset: int, n: int, *, start: str, da
     channels = [channel_of(e.touchpoint) for e in params.exposures]
     return Chunk(
         events=events, feedback=feedback, costs=_costs(events), identities=ids.identities,
+        consent=consent,
         journeys=_journey_frame(journeys, ids.keys, n, tag, start_us, params),
         incremental={e.touchpoint: float(r) for e, r in zip(params.exposures, removal,
                                                              strict=True)},
@@ -268,6 +275,7 @@ def simulate_retailer(n_customers: int = 5000, *, seed: int = 0, start: str = "2
         feedback=pa.concat_tables([c.feedback for c in chunks]),
         costs=sum_costs(costs) if costs.num_rows else costs,
         identities=pa.concat_tables([c.identities for c in chunks]),
+        consent=pa.concat_tables([c.consent for c in chunks]),
         ground_truth=truth, ground_truth_channels=channel_truth,
         journeys=pd.concat([c.journeys for c in chunks], ignore_index=True),
         params=totals.describe(params, n_customers=n_customers, seed=seed, start=start,

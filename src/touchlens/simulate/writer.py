@@ -1,7 +1,8 @@
 """``write_parquet``: stream a large demo world to Parquet files, one chunk at a time.
 
-Per chunk ``i``: ``events-<i>.parquet``, ``feedback-<i>.parquet``, ``identities-<i>.parquet``
-and ``journeys-<i>.parquet`` (the simulated truth journeys). Once at the end:
+Per chunk ``i``: ``events-<i>.parquet``, ``feedback-<i>.parquet``, ``identities-<i>.parquet``,
+``consent-<i>.parquet`` and ``journeys-<i>.parquet`` (the simulated truth journeys). Once at
+the end:
 ``costs-00000.parquet`` (daily spend summed over chunks), ``ground_truth.parquet``,
 ``ground_truth_channels.parquet`` and ``params.json``. Only one chunk is in memory at a time;
 with the same (seed, n_customers, chunk_customers) the rows equal ``simulate_retailer``'s.
@@ -30,7 +31,7 @@ def write_parquet(directory: str | Path, n_customers: int, *, seed: int = 0,
     out.mkdir(parents=True, exist_ok=True)
     params = resolve_params(params, effects)
     files: dict[str, list[Path]] = {k: [] for k in ("events", "feedback", "identities",
-                                                     "journeys")}
+                                                     "consent", "journeys")}
     totals = Totals()
     costs: list[pa.Table] = []
     for i, chunk in enumerate(iter_chunks(n_customers, seed=seed, chunk_customers=chunk_customers,
@@ -38,7 +39,7 @@ def write_parquet(directory: str | Path, n_customers: int, *, seed: int = 0,
                                           params=params)):
         totals.add(chunk)
         costs.append(chunk.costs)
-        for kind in ("events", "feedback", "identities"):
+        for kind in ("events", "feedback", "identities", "consent"):
             path = out / f"{kind}-{i:05d}.parquet"
             pq.write_table(getattr(chunk, kind), path)
             files[kind].append(path)

@@ -79,7 +79,9 @@ class LoyaltyMethods:
                              candidates: list[str] | None = None) -> pd.DataFrame:
         """Per customer the ``top`` touchpoints whose next contact most raises the chance that
         their current journey converts: customer_id, journey_id, rank, touchpoint, uplift,
-        p_convert, p_convert_after (see :mod:`touchlens.loyalty.next_best`)."""
+        p_convert, p_convert_after (see :mod:`touchlens.loyalty.next_best`). Personalising:
+        only customers with personalization consent (docs/privacy.md); ``attrs`` hold
+        ``n_excluded_no_consent``, ``consent_note`` and ``skipped_no_consent``."""
         from touchlens.loyalty import service
 
         return service.next_best_touchpoint(self, customer_ids, top=top, candidates=candidates)
@@ -87,14 +89,17 @@ class LoyaltyMethods:
     def next_best_evaluation(self, *, holdout_share: float = 0.3, top: int = 3) -> pd.DataFrame:
         """Time-based holdout of the next-best model against the most-popular baseline:
         method, k, n_holdout, n_converting, hit_rate, n_followed, conversion_when_followed,
-        hit_rate_lift, conversion_lift, split_at."""
+        hit_rate_lift, conversion_lift, split_at (consenting customers only; see
+        :meth:`next_best_touchpoint`)."""
         from touchlens.loyalty import service
 
         return service.next_best_evaluation(self, holdout_share=holdout_share, top=top)
 
     def segments(self, *, clv: bool = False) -> pd.DataFrame:
         """One row per customer: customer_id, rfm_segment, preferred_channel, journey_shape
-        (+ clv, clv_tier with ``clv=True``); see :mod:`touchlens.loyalty.segments`."""
+        (+ clv, clv_tier with ``clv=True``); see :mod:`touchlens.loyalty.segments`. Only
+        customers with personalization consent; ``attrs["n_excluded_no_consent"]`` counts
+        the others (docs/privacy.md). The segment profiles and scorecard filter alike."""
         from touchlens.loyalty import service
 
         return service.segments(self, clv=clv)

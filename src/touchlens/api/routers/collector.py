@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from touchlens.api.deps import State, WriteKey
+from touchlens.api.deps import Principal, State, WriteKey, actor_of
 from touchlens.api.schemas import CollectResult, EventIn, FeedbackIn
 
 router = APIRouter(prefix="/v1", tags=["collector"])
@@ -29,7 +29,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _collect(state: State, kind: str, items: list) -> CollectResult:
+async def _collect(state: State, kind: str, items: list, principal: Principal) -> CollectResult:
     limit = state.settings.max_batch_items
     if len(items) > limit:
         raise HTTPException(413,
@@ -37,19 +37,20 @@ async def _collect(state: State, kind: str, items: list) -> CollectResult:
     if not items:
         return CollectResult(received=0, accepted=0, duplicates=0, rejected=0, batch_id=None,
                              items=[])
-    future = state.writer.submit(kind, [item.model_dump() for item in items])
+    future = state.writer.submit(kind, [item.model_dump() for item in items],
+                                 actor_of(principal))
     return await asyncio.wrap_future(future)
 
 
 @router.post("/events", response_model=CollectResult, responses=_RESPONSES,
              summary="Collect a batch of events")
-async def post_events(_: WriteKey, state: State, items: list[EventIn]) -> CollectResult:
-    """Store events; idempotent on ``event_id``."""
-    return await _collect(state, "events", items)
+async def post_events(key: WriteKey, state: State, items: list[EventIn]) -> CollectResult:
+    """Store events; idempotent on ``event_id``. Audited as ``ingest`` by ``key:<id>``."""
+    return await _collect(state, "events", items, key)
 
 
 @router.post("/feedback", response_model=CollectResult, responses=_RESPONSES,
              summary="Collect a batch of survey/review responses")
-async def post_feedback(_: WriteKey, state: State, items: list[FeedbackIn]) -> CollectResult:
-    """Store feedback; idempotent on ``response_id``."""
-    return await _collect(state, "feedback", items)
+async def post_feedback(key: WriteKey, state: State, items: list[FeedbackIn]) -> CollectResult:
+    """Store feedback; idempotent on ``response_id``. Audited as ``ingest`` by ``key:<id>``."""
+    return await _collect(state, "feedback", items, key)

@@ -3,7 +3,9 @@
 A key reads ``tl<r|w>_<key_id>_<secret>``: the prefix tells the scope at a glance, ``key_id``
 finds the row, and only ``sha256(salt + secret)`` is stored (``key_hash`` =
 ``sha256$<salt>$<hex digest>``, a fresh 16-byte salt per key). The plain key is shown once, at
-creation. Scopes: ``write`` (the collector) and ``read`` (analytics and the dashboard).
+creation. Scopes: ``write`` (the collector), ``read`` (analytics and the dashboard) and
+``admin`` (erasure over the API: ``POST /v1/erase``). A key holds exactly one scope. Creating
+and revoking a key are audited (``key_create`` / ``key_revoke``, target the key id).
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ import pandas as pd
 import pyarrow as pa
 
 from touchlens.errors import ConfigError
+from touchlens.governance import audit
 from touchlens.store.schema import API_KEYS
 
 if TYPE_CHECKING:
     from touchlens.workspace import Workspace
 
-SCOPES = ("read", "write")
+SCOPES = ("read", "write", "admin")
 TABLE = "api_keys"
 LIST_COLUMNS = ["key_id", "scope", "label", "created_at", "revoked_at"]
-_TOKEN = re.compile(r"^tl([rw])_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})$")
+_TOKEN = re.compile(r"^tl([rwa])_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})$")
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,9 @@ def create_key(ws: Workspace, scope: str, label: str | None = None) -> tuple[str
         "created_at": [datetime.now(UTC)], "revoked_at": pa.array([None], API_KEYS.field(
             "revoked_at").type), "label": [label],
     }, schema=API_KEYS)
-    ws.store.append(TABLE, row)
+    with ws.store.transaction():  # the key and its audit entry commit together
+        ws.store.append(TABLE, row)
+        audit.record(ws.store, "key_create", key_id, {"scope": scope})
     return f"tl{scope[0]}_{key_id}_{secret}", KeyInfo(key_id, scope, label)
 
 
@@ -91,6 +96,7 @@ def revoke_key(ws: Workspace, key_id: str) -> bool:
     with ws.store.transaction():
         ws.store.delete_where(TABLE, "key_id", [key_id])
         ws.store.append(TABLE, updated)
+        audit.record(ws.store, "key_revoke", key_id, {"scope": str(rows["scope"].iloc[0])})
     return True
 
 
