@@ -54,3 +54,23 @@ def test_demo_refuses_to_overwrite_user_data_without_fresh(
 
 def test_demo_rejects_a_non_positive_size(run: Callable[..., Result]) -> None:
     assert run("demo", "--customers", "0").exit_code == 2
+
+
+def test_demo_serves_the_dashboard_when_asked_and_in_a_terminal(
+    run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from touchlens.cli import demo as demo_module
+    from touchlens.cli import serve as serve_module
+
+    served: list[Path] = []
+    monkeypatch.setattr(serve_module, "run_server", lambda path, port: served.append(path))
+    db = tmp_path / "served.duckdb"
+    args = ("demo", "--customers", "200", "--days", "20", "--db", str(db))
+    assert run(*args, "--no-serve").exit_code == 0 and served == []
+    result = run(*args, "--serve", "--port", "8799")
+    assert result.exit_code == 0, result.output
+    assert served == [db]
+    # without a flag: a terminal serves, a pipe or a script does not
+    assert demo_module.should_serve(None, interactive=True)
+    assert not demo_module.should_serve(None, interactive=False)
+    assert not demo_module.should_serve(False, interactive=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,6 +63,7 @@ def _prepare(path: Path, fresh: bool | None) -> str:
 def _next_steps(path: Path) -> list[str]:
     db = "" if path == default_db_path() else f" --db {path}"
     return [
+        f"touchlens serve{db}    # the dashboard in your browser",
         f"touchlens journeys --converting-only --level channel{db}",
         f"touchlens scorecard --format csv{db} > scorecard.csv",
         f"touchlens touchpoints --format json{db}",
@@ -122,8 +124,20 @@ def demo(
             show_default=False,
         ),
     ] = None,
+    serve: Annotated[
+        bool | None,
+        typer.Option(
+            "--serve/--no-serve",
+            help="End by serving the dashboard (prints a one-time link; Ctrl+C stops). "
+            "Default: serve when run in a terminal, skip when output is piped or in scripts.",
+            show_default=False,
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535,
+                                      help="Dashboard port when serving.")] = 8765,
 ) -> None:
-    """Simulate a retailer, ingest it into a workspace and print catalogue, journeys, scorecard."""
+    """Simulate a retailer, ingest it into a workspace, print catalogue, journeys and
+    scorecard, then serve the dashboard."""
     started = time.perf_counter()
     path = resolve_db(ctx, db)
     log = err_console()
@@ -162,3 +176,13 @@ def demo(
     for command in _next_steps(path):
         out.print(f"  {command}", markup=False, highlight=False)
     out.print(f"\nDone in {time.perf_counter() - started:.1f} s.", highlight=False)
+    if should_serve(serve, interactive=sys.stdout.isatty() and sys.stdin.isatty()):
+        from touchlens.cli.serve import run_server
+
+        run_server(path, port=port)
+
+
+def should_serve(flag: bool | None, *, interactive: bool) -> bool:
+    """``--serve``/``--no-serve`` when given; otherwise only in an interactive terminal, so
+    scripts and CI running ``touchlens demo`` end instead of waiting on a server."""
+    return interactive if flag is None else flag

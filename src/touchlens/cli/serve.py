@@ -35,11 +35,17 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the API (/v1, docs at /docs), the collector and the dashboard (/)."""
+    run_server(resolve_db(ctx, db), host=host, port=port, token=token, cors=cors)
+
+
+def run_server(path: Path, *, host: str = "127.0.0.1", port: int = 8765, token: bool = True,
+               cors: list[str] | None = None) -> None:
+    """Serve ``path`` until Ctrl+C, printing the one-time dashboard link (also used by
+    ``touchlens demo``)."""
     import uvicorn
 
     from touchlens.api import ApiSettings, create_app
 
-    path = resolve_db(ctx, db)
     login_token = secrets.token_urlsafe(24) if token else None
     settings = ApiSettings(db=path, login_token=login_token, cors_origins=cors or [])
     app = create_app(settings, warm=True)
