@@ -70,3 +70,25 @@ def test_language_model_is_bundled_not_downloaded() -> None:
     from touchlens.voc.language import _detector
 
     assert set(_detector()._models) == {"low_memory"}  # never the downloaded "full" model
+
+
+def test_the_word_shortcut_gives_the_full_rules_answer():
+    """Texts decided by function words alone get the same answer as with fastText's scores."""
+    from touchlens.voc import language as L
+    from touchlens.voc.sentiment.quality import labelled
+
+    texts = [*labelled("train").text, *labelled("eval").text]
+    shortcut = 0
+    for text in texts:
+        words = L.tokens(text)
+        evidence = {"pl": L.WORD_WEIGHT * sum(w in L._PL_WORDS for w in words)
+                    + (L.LETTER_WEIGHT if L._PL_LETTERS.search(text) else 0.0),
+                    "en": L.WORD_WEIGHT * sum(w in L._EN_WORDS for w in words)}
+        scores = L._fasttext(text)
+        for lang, weight in evidence.items():
+            scores[lang] = scores.get(lang, 0.0) + weight
+        lang, best = max(scores.items(), key=lambda kv: kv[1])
+        lang = lang if best >= L.MIN_CONFIDENCE else L.UNDETERMINED
+        assert L.detect_language(text) == (lang, round(min(best, 1.0), 4)), text
+        shortcut += L._decided_by_words(evidence) is not None
+    assert shortcut > len(texts) // 3  # the shortcut is taken often enough to matter

@@ -24,6 +24,7 @@ SUPPORTED = ("pl", "en")
 WORD_WEIGHT = 0.3
 LETTER_WEIGHT = 0.5
 MIN_CONFIDENCE = 0.3
+_SAFETY = 0.05  # against float rounding in the model's probabilities
 
 _PL_TEXT = """
 nie sie jest i w na z do ze to za po co juz bardzo byl bylo byla byly mnie mi mam tak ale
@@ -62,18 +63,31 @@ def detect_language(text: str | None) -> tuple[str, float]:
     """(language code, confidence 0..1) of one text; ``("und", 0.0)`` when undeterminable."""
     if not text or not _LETTER.search(text):
         return UNDETERMINED, 0.0
-    scores = _fasttext(text)
     words = tokens(text)
-    n_pl = sum(w in _PL_WORDS for w in words)
-    n_en = sum(w in _EN_WORDS for w in words)
-    scores["pl"] = scores.get("pl", 0.0) + WORD_WEIGHT * n_pl
-    scores["en"] = scores.get("en", 0.0) + WORD_WEIGHT * n_en
-    if _PL_LETTERS.search(text):
-        scores["pl"] += LETTER_WEIGHT
+    evidence = {"pl": WORD_WEIGHT * sum(w in _PL_WORDS for w in words)
+                + (LETTER_WEIGHT if _PL_LETTERS.search(text) else 0.0),
+                "en": WORD_WEIGHT * sum(w in _EN_WORDS for w in words)}
+    decided = _decided_by_words(evidence)
+    if decided:  # fastText's probabilities (≤ 1 in total) could not change the winner
+        return decided, 1.0
+    scores = _fasttext(text)
+    for lang, weight in evidence.items():
+        scores[lang] = scores.get(lang, 0.0) + weight
     lang, best = max(scores.items(), key=lambda kv: kv[1])
     if best < MIN_CONFIDENCE:
         return UNDETERMINED, round(min(best, 1.0), 4)
     return lang, round(min(best, 1.0), 4)
+
+
+def _decided_by_words(evidence: dict[str, float]) -> str | None:
+    """The language the word evidence alone makes certain, else None.
+
+    fastText's top-5 probabilities sum to at most 1, so a language whose evidence exceeds 1
+    and exceeds the other's by more than 1 wins whatever fastText says, with a confidence
+    above 1 (reported as 1.0): the same answer as the full rule, without running the model."""
+    (lang, top), (_, second) = sorted(evidence.items(), key=lambda kv: -kv[1])
+    margin = 1.0 + _SAFETY  # evidence comes in steps of 0.1: the safety changes no decision
+    return lang if top > margin and top - second > margin else None
 
 
 def detect_languages(texts: list[str | None]) -> list[tuple[str, float]]:
