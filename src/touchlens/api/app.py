@@ -17,7 +17,15 @@ from touchlens import __version__
 from touchlens.api import errors
 from touchlens.api.deps import _VerifiedKeys
 from touchlens.api.limits import BodyLimit
-from touchlens.api.routers import analytics, charts, collector, governance, health, layers
+from touchlens.api.routers import (
+    analytics,
+    charts,
+    collector,
+    experiments,
+    governance,
+    health,
+    layers,
+)
 from touchlens.api.settings import ApiSettings
 from touchlens.api.state import AppState
 
@@ -58,8 +66,8 @@ def create_app(settings: ApiSettings, *, warm: bool = False) -> FastAPI:
     app.state.prefetch = warm  # the dashboard warms its slow pages after the first view
     errors.install(app)
     app.include_router(health.router)
-    for router in (collector.router, governance.router, analytics.router, charts.router,
-                   layers.router):
+    for router in (collector.router, governance.router, experiments.router, analytics.router,
+                   charts.router, layers.router):
         app.include_router(router, responses=errors.COMMON)
     from touchlens.web import routes as web  # the dashboard: pages, login, static files
 
