@@ -106,3 +106,14 @@ def test_clv_on_a_workspace_without_repeat_buyers_is_a_usage_error(run, tmp_path
     result = run("clv", "fit", "--db", str(db))
     assert result.exit_code == 2
     assert "repeat purchase" in result.output
+
+
+def test_clv_predict_output_from_a_workspace_is_registered_for_erasure(run, db, tmp_path):
+    from touchlens import Workspace
+    from touchlens.governance.files import written_files
+
+    out = tmp_path / "clv-ws.csv"
+    result = run("clv", "predict", "--db", str(db), "--output", str(out))
+    assert result.exit_code == 0, result.output
+    with Workspace.open(db) as ws:
+        assert str(out) in set(written_files(ws.store)["path"])

@@ -254,6 +254,9 @@ def clv_predict(
     df = df.sort_values(["clv", "customer_id"], ascending=[False, True], kind="stable")
     if output is not None:
         df.loc[:, list(PREDICT_COLUMNS)].to_csv(output, index=False)
+        if summary is None:  # customers of the workspace: erasure must find this file
+            with open_workspace(resolve_db(ctx, db)) as ws:
+                ws.register_written_file(output, "export")
         err_console().print(f"wrote {len(df):,} customers to {output}", highlight=False)
         if fmt is OutputFormat.table:
             return
