@@ -8,6 +8,7 @@ key first); formulas in docs/ai_visibility.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -102,19 +103,12 @@ def ai_visibility(
     brand_set = BrandSet.build(brand, aliases=alias or (), domains=domain or (),
                                competitors=competitor or (), file=brands)
     key = by.value if by else None
-    if alerts:
-        _alerts(ctx, file, db, brand_set, fmt)
+    if alerts:  # on a file: listed only; on the workspace: stored as alerts too
+        frame = _on_answers(ctx, file, db, lambda ws: ws.ai_visibility_alerts(
+            brand_set, store=file is None))
+        _print_alerts(frame, fmt)
         return
-    if file is not None:
-        from touchlens.workspace import Workspace
-
-        with Workspace.open(":memory:") as ws:
-            result = ws.ingest([file], "ai_answers")
-            _report_quarantine(ws, int(result.quarantined.sum()))
-            frame = ws.ai_visibility(brand_set, by=key)
-    else:
-        with open_workspace(resolve_db(ctx, db)) as ws:
-            frame = ws.ai_visibility(brand_set, by=key)
+    frame = _on_answers(ctx, file, db, lambda ws: ws.ai_visibility(brand_set, by=key))
     if frame.empty:
         err_console().print("no AI answers to analyse: ingest them with "
                             "`touchlens ingest FILE --kind ai_answers`", style="yellow")
@@ -130,19 +124,23 @@ def ai_visibility(
 ALERT_COLUMNS = ("metric", "direction", "since", "observed", "expected", "z", "message")
 
 
-def _alerts(ctx: typer.Context, file: Path | None, db: Any, brand_set: Any,
-            fmt: OutputFormat) -> None:
-    """Weekly visibility changes: stored as alerts on a workspace, listed for a file."""
-    if file is not None:
-        from touchlens.workspace import Workspace
-
-        with Workspace.open(":memory:") as ws:
-            result = ws.ingest([file], "ai_answers")
-            _report_quarantine(ws, int(result.quarantined.sum()))
-            frame = ws.ai_visibility_alerts(brand_set, store=False)
-    else:
+def _on_answers(ctx: typer.Context, file: Path | None, db: Any,
+                compute: Callable[[Any], Any]) -> Any:
+    """``compute(ws)`` on the answers of ``file`` (read into an in-memory workspace) or, without
+    a file, on the workspace's stored answers."""
+    if file is None:
         with open_workspace(resolve_db(ctx, db)) as ws:
-            frame = ws.ai_visibility_alerts(brand_set)
+            return compute(ws)
+    from touchlens.workspace import Workspace
+
+    with Workspace.open(":memory:") as ws:
+        result = ws.ingest([file], "ai_answers")
+        _report_quarantine(ws, int(result.quarantined.sum()))
+        return compute(ws)
+
+
+def _print_alerts(frame: Any, fmt: OutputFormat) -> None:
+    """Weekly visibility changes as JSON/CSV rows or one message per line."""
     rows = records(frame, list(ALERT_COLUMNS))
     if fmt is OutputFormat.json:
         write_json(rows)
