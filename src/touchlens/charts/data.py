@@ -54,11 +54,20 @@ def _num(value: Any) -> float | None:
     return None if math.isnan(value) else value
 
 
+def journey_outcomes(ws: Workspace) -> pd.DataFrame:
+    """One row per journey with the columns the KPIs and the trend chart use (journey_id,
+    customer_id, started_at, ended_at, converted, revenue), in the order of
+    ``ws.journeys()`` but without building the paths (:func:`touchlens.metrics.outcomes`)."""
+    from touchlens.metrics import journey_outcomes as outcomes
+
+    return ws.store.execute(outcomes(ws.journey_events()))
+
+
 def kpis(ws: Workspace) -> dict[str, Any]:
     """Headline numbers: customers, events, journeys, conversions, conversion rate (converting
     journeys / journeys), revenue, and NPS/CSAT/CES with n over all feedback."""
     stats = ws.stats()
-    journeys = ws.journeys()
+    journeys = journey_outcomes(ws)
     n = len(journeys)
     conversions = int(journeys["converted"].sum()) if n else 0
     out: dict[str, Any] = {

@@ -11,7 +11,9 @@ from touchlens.charts.theme import ACCENT, GOOD, empty, style
 
 def daily_outcomes(journeys: pd.DataFrame) -> pd.DataFrame:
     """Per UTC day of a journey's end: journeys, conversions and revenue (a display grouping of
-    :meth:`Workspace.journeys`; columns day, n_journeys, n_conversions, revenue)."""
+    :meth:`Workspace.journeys` or of :func:`touchlens.charts.data.journey_outcomes`, which
+    has the columns used here without the paths; columns day, n_journeys, n_conversions,
+    revenue)."""
     if journeys.empty:
         return pd.DataFrame(columns=["day", "n_journeys", "n_conversions", "revenue"])
     day = pd.to_datetime(journeys["ended_at"], utc=True).dt.floor("D")

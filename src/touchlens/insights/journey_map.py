@@ -63,6 +63,42 @@ def reach_by(tagged: ir.Table, catalogue: pd.DataFrame, level: str) -> ir.Table:
     return t.group_by(level).agg(reach=t.customer_id.nunique(), touches=t.count())
 
 
+def reach_counts(tagged: ir.Table, catalogue: pd.DataFrame) -> ir.Table:
+    """:func:`reach_by` for both levels and the customer total in one query, long: ``level``
+    ("touchpoint" | "stage" | "all"), ``key`` (the touchpoint or stage; NULL for "all"),
+    ``reach``, ``touches``.
+
+    Distinct (customer, touchpoint) pairs with their touch counts are formed once; each level
+    counts its distinct customers and sums the touches over them, which gives the same numbers
+    as counting over the events.
+    """
+    pairs = tagged.group_by(["customer_id", "touchpoint"]).agg(_n=tagged.count())
+    pairs = pairs.mutate(stage=stage_name(stage_rank(pairs.touchpoint, catalogue)))
+
+    counts = {"reach": pairs.customer_id.nunique().cast("int64"),
+              "touches": pairs._n.sum().cast("int64")}
+    parts = [pairs.group_by(key=pairs[level].cast("string")).agg(**counts).mutate(
+        level=ibis.literal(level)) for level in ("touchpoint", "stage")]
+    parts.append(pairs.aggregate(**counts).mutate(key=ibis.null().cast("string"),
+                                                  level=ibis.literal("all")))
+    return ibis.union(*(t.select("level", "key", "reach", "touches") for t in parts))
+
+
+def split_reach(counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The executed :func:`reach_counts` as (touchpoint reach, stage reach, customers), the
+    first two shaped like :func:`reach_by`'s results."""
+    def part(level: str) -> pd.DataFrame:
+        rows = counts[counts["level"] == level]
+        return pd.DataFrame({level: rows["key"].astype(object).where(rows["key"].notna(),
+                                                                     None),
+                             "reach": rows["reach"].astype("int64"),
+                             "touches": rows["touches"].astype("int64")}).reset_index(
+            drop=True)
+
+    total = counts.loc[counts["level"] == "all", "reach"]
+    return part("touchpoint"), part("stage"), int(total.iloc[0]) if len(total) else 0
+
+
 def feedback_counts(feedback: ir.Table, catalogue: pd.DataFrame, level: str,
                     sentiment: ir.Table | None = None) -> tuple[ir.Table, ir.Table | None]:
     """Survey score counts per ``level``, and mean sentiment score per level when given."""

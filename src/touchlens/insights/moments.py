@@ -219,27 +219,34 @@ class MomentsResult:
 def analyse(ws: Workspace, *, windows: Windows | None = None,
             segments: pd.DataFrame | None = None, sentiment: ir.Table | None = None,
             signals: tuple[str, ...] = ("score", "error", "support", "sentiment"),
-            tagged: ir.Table | None = None) -> MomentsResult:
+            tagged: ir.Table | None = None, catalogue: pd.DataFrame | None = None
+            ) -> MomentsResult:
     """Run the experience → outcome comparison on a workspace (see the module docstring).
 
-    ``tagged``: journey-tagged events already computed (e.g. cached) by the caller.
+    ``tagged``: journey-tagged events already computed (e.g. cached) by the caller;
+    ``catalogue``: ``ws.touchpoints()`` when the caller has it. The experience units are
+    computed once (an Ibis ``cache()``: a temporary table on DuckDB, a cached DataFrame on
+    Spark) and read by both the outcome counts and the affected counts.
     """
     if tagged is None:
         with cached_journey_events(ws) as cached:
             return analyse(ws, windows=windows, segments=segments, sentiment=sentiment,
-                           signals=signals, tagged=cached)
+                           signals=signals, tagged=cached, catalogue=catalogue)
     windows = windows or Windows(conversion_days=ws.settings.lookback_days)
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
-    catalogue = ws.touchpoints()
-    units = experience_units(tagged, feedback, catalogue, sentiment=sentiment,
-                             signals=signals)
+    catalogue = ws.touchpoints() if catalogue is None else catalogue
     seg = None if segments is None else ibis.memtable(
         segments[["customer_id", "segment"]].astype({"customer_id": "string",
                                                      "segment": "string"}))
-    outcomes = unit_outcomes(units, tagged, feedback, windows=windows, segments=seg)
     ex = ws.store.execute
-    counts = ex(outcome_counts(outcomes))
-    affected = ex(affected_counts(units))
+    units = experience_units(tagged, feedback, catalogue, sentiment=sentiment,
+                             signals=signals).cache()
+    try:
+        outcomes = unit_outcomes(units, tagged, feedback, windows=windows, segments=seg)
+        counts = ex(outcome_counts(outcomes))
+        affected = ex(affected_counts(units))
+    finally:
+        units.release()
     value = ex(value_stats(tagged)).iloc[0]
     moments = moments_frame(counts, affected, stage_of(catalogue))
     risk = revenue_at_risk_frame(moments, value, windows=windows,

@@ -196,10 +196,10 @@ def _windows(ws: Workspace, conversion_days: float | None, repeat_days: float) -
 
 def moments(ws: Workspace, *, conversion_days: float | None = None, repeat_days: float = 90.0,
             segments: pd.DataFrame | None = None, tagged: ir.Table | None = None,
-            sentiment: Any = _UNSET) -> MomentsResult:
+            sentiment: Any = _UNSET, catalogue: pd.DataFrame | None = None) -> MomentsResult:
     """Moments of truth and revenue at risk in one run (VoC sentiment when available)."""
     return analyse(ws, windows=_windows(ws, conversion_days, repeat_days), segments=segments,
-                   sentiment=_sentiment(ws, sentiment), tagged=tagged)
+                   sentiment=_sentiment(ws, sentiment), tagged=tagged, catalogue=catalogue)
 
 
 # ---------------------------------------------------------------- journey map
@@ -207,24 +207,25 @@ def moments(ws: Workspace, *, conversion_days: float | None = None, repeat_days:
 
 def journey_map(ws: Workspace, *, burst: int = 3, burst_hours: float = 24.0,
                 result: MomentsResult | None = None, tagged: ir.Table | None = None,
-                sentiment: Any = _UNSET) -> JM.JourneyMap:
+                sentiment: Any = _UNSET, catalogue: pd.DataFrame | None = None
+                ) -> JM.JourneyMap:
     """The data-driven journey map; see :mod:`.journey_map`."""
     if tagged is None:
         with cached_journey_events(ws) as cached:
             return journey_map(ws, burst=burst, burst_hours=burst_hours, result=result,
-                               tagged=cached, sentiment=sentiment)
+                               tagged=cached, sentiment=sentiment, catalogue=catalogue)
     sentiment = _sentiment(ws, sentiment)
-    result = result or moments(ws, tagged=tagged, sentiment=sentiment)
+    catalogue = ws.touchpoints() if catalogue is None else catalogue
+    result = result or moments(ws, tagged=tagged, sentiment=sentiment, catalogue=catalogue)
     ex = ws.store.execute
-    catalogue = ws.touchpoints()
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
-    n_customers = int(ex(tagged.customer_id.nunique().as_table()).iloc[0, 0])
-    stage_reach = ex(JM.reach_by(tagged, catalogue, "stage"))
+    tp_reach, stage_reach, n_customers = JM.split_reach(ex(JM.reach_counts(tagged,
+                                                                           catalogue)))
     tp_counts, tp_sent = JM.feedback_counts(feedback, catalogue, "touchpoint", sentiment)
     st_counts, st_sent = JM.feedback_counts(feedback, catalogue, "stage", sentiment)
-    tps = JM.touchpoint_table(catalogue, ex(JM.reach_by(tagged, catalogue, "touchpoint")),
-                              ex(tp_counts), None if tp_sent is None else ex(tp_sent),
-                              n_customers, stage_reach)
+    tps = JM.touchpoint_table(catalogue, tp_reach, ex(tp_counts),
+                              None if tp_sent is None else ex(tp_sent), n_customers,
+                              stage_reach)
     stages = JM.stage_table(tps, stage_reach, ex(st_counts),
                             None if st_sent is None else ex(st_sent), n_customers)
     pains = JM.pain_point_table(result.moments, result.revenue_at_risk,
@@ -247,11 +248,13 @@ def journey_map(ws: Workspace, *, burst: int = 3, burst_hours: float = 24.0,
 
 
 def consistency(ws: Workspace, *, purposes: dict[str, str] | None = None,
-                tagged: ir.Table | None = None, sentiment: Any = _UNSET) -> pd.DataFrame:
+                tagged: ir.Table | None = None, sentiment: Any = _UNSET,
+                catalogue: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per purpose × channel metrics, gaps, flags and the consistency index."""
     tagged = tagged if tagged is not None else ws.journey_events()
     ex = ws.store.execute
-    purposes = C.purpose_map(ws.touchpoints(), ex(C.event_mix(tagged)), purposes)
+    catalogue = ws.touchpoints() if catalogue is None else catalogue
+    purposes = C.purpose_map(catalogue, ex(C.event_mix(tagged)), purposes)
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
     sentiment = _sentiment(ws, sentiment)
     sent = None if sentiment is None else ex(C.channel_sentiment(feedback, sentiment,
@@ -274,10 +277,12 @@ def recommendations(ws: Workspace, *, attribution_model: str | None = "markov"
     """The ranked "what to fix first" list; see :mod:`.recommend`. ``attribution_model``:
     the attribution layer's model whose touchpoint credits are quoted (None: skip it)."""
     sentiment = voc_sentiment(ws)
+    catalogue = ws.touchpoints()  # read once, shared by the three analyses
     with cached_journey_events(ws) as tagged:
-        result = moments(ws, tagged=tagged, sentiment=sentiment)
-        jm = journey_map(ws, result=result, tagged=tagged, sentiment=sentiment)
-        cons = consistency(ws, tagged=tagged, sentiment=sentiment)
+        result = moments(ws, tagged=tagged, sentiment=sentiment, catalogue=catalogue)
+        jm = journey_map(ws, result=result, tagged=tagged, sentiment=sentiment,
+                         catalogue=catalogue)
+        cons = consistency(ws, tagged=tagged, sentiment=sentiment, catalogue=catalogue)
         ex = ws.store.execute
         feedback = resolved_feedback(ws.store.table("feedback"),
                                      ws.store.table("identity_map"))

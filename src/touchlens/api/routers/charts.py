@@ -66,7 +66,8 @@ def build(state: AppState, scope: Scope, name: Chart, *, touchpoint: str | None,
           ) -> go.Figure:
     """The figure ``name`` for ``scope`` (results come from the shared cache)."""
     if name is Chart.trend:
-        journeys = state.cached("journeys", scope, (False,), lambda ws: ws.journeys())
+        # the journeys' outcomes without their paths: the chart needs no paths
+        journeys = state.cached("journey_outcomes", scope, (), D.journey_outcomes)
         return C.trend(journeys, currency=state.root.settings.currency)
     if name is Chart.top_paths:
         return C.top_paths(_paths(state, scope).head(top))
