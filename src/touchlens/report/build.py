@@ -75,12 +75,13 @@ def build_report(ws: Workspace, scope: Scope | None = None) -> str:
         map_table = D.journey_map_touchpoints(cur_ws, scope.channel)
         jm = cur_ws.journey_map() if D.has(cur_ws, "journey_map") else None
         paths = D.all_paths(cur_ws)
-        journeys = cur_ws.journeys()
+        journeys = D.journey_outcomes(cur_ws)  # the trend needs no paths
         cx = cur_ws.cx_scores("channel")
         layers = D.layers(cur_ws)
         pains = _pain_rows(cur_ws, map_table, scorecard, kpis["currency"])
-        extra = _layer_figures(cur_ws, layers)
-        recs = cur_ws.recommendations().head(10) if layers["insights"] else None
+        all_recs = cur_ws.recommendations() if layers["insights"] else None
+        extra = _layer_figures(cur_ws, layers, all_recs)
+        recs = None if all_recs is None else all_recs.head(10)
         roi = D.attribution_roi(cur_ws) if layers["attribution"] else None
         verbatims = D.verbatims(cur_ws, limit=8) if layers["voc"] else None
     previous = None
@@ -160,14 +161,15 @@ def _roi_rows(roi: pd.DataFrame | None, currency: str) -> list[dict[str, str]] |
              else f"{100 * r.suggested_change_pct:+.1f}%"} for r in spent.itertuples()]
 
 
-def _layer_figures(ws: Workspace, layers: dict[str, bool]) -> dict[str, go.Figure]:
+def _layer_figures(ws: Workspace, layers: dict[str, bool],
+                   recommendations: pd.DataFrame | None) -> dict[str, go.Figure]:
     figures: dict[str, go.Figure] = {}
     if layers["attribution"]:
         figures["attribution"] = C.attribution_models(D.attribution_compare(ws))
     if layers["funnel"]:
         figures["funnel"] = C.funnel(ws.funnel())
-    if layers["insights"]:
-        figures["recommendations"] = C.recommendations(ws.recommendations())
+    if recommendations is not None:
+        figures["recommendations"] = C.recommendations(recommendations)
     if layers["voc"]:
         figures["topics"] = C.topics(ws.voc.topics())
     return figures
