@@ -168,3 +168,23 @@ def test_numbers_a_double_cannot_hold_are_422(empty_served, bad) -> None:
                                                            "Content-Type": "application/json"})
     assert r.status_code == 422
     assert stored_counts(s)["events"] == 0
+
+
+def test_unusual_but_valid_items_are_normalised_like_file_rows(empty_served) -> None:
+    """Canonical items take the validators' fast path, the others the full one: both end
+    up stored the same way, in request order (the first of a repeated id wins)."""
+    s = empty_served
+    batch = [event(1, channel="Email", touchpoint="News Letter"), event(2),
+             event(3, occurred_at="2026-02-01 11:00:00", customer_id="a@b.co"),
+             event(2, channel="web"), event(4, event_type="Teleport")]
+    body = s.client.post("/v1/events", json=batch, headers=s.write).json()
+    assert [i["status"] for i in body["items"]] == [
+        "accepted", "accepted", "accepted", "duplicate", "rejected"]
+    with s.client.app.state.touchlens.workspace() as ws:
+        rows = ws.store.con.con.execute(
+            "SELECT event_id, channel, touchpoint, customer_id, hour(occurred_at) FROM events "
+            "ORDER BY event_id").fetchall()
+        assert ws.store.get_meta("identity_map_stale") == "1"
+    assert [r[:3] for r in rows] == [("e1", "email", "news_letter"),
+                                     ("e2", "email", "newsletter"), ("e3", "email", "newsletter")]
+    assert rows[2][3].startswith("h:") and rows[2][4] == 11

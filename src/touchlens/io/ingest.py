@@ -27,6 +27,7 @@ from touchlens.io.readers import ROW, BadRow, arrow_to_frame, detect_format, rea
 from touchlens.io.validate import check
 from touchlens.store import Store
 from touchlens.store import schema as S
+from touchlens.store.backends import KeyLookup
 
 
 @dataclass
@@ -86,9 +87,41 @@ def ingest_table(store: Store, table: pa.Table, kind: str, *, source: str = "<ar
                    started=started)
 
 
+@dataclass
+class Prepared:
+    """A validated batch, not written yet: :func:`prepare_table` then :func:`write_prepared`
+    (the collector validates the next batch while the previous one commits)."""
+
+    kind: str
+    file: str
+    sha256: str
+    started: datetime
+    rows_in: int
+    problems: pd.DataFrame  # ROW, field, reason, raw (PII hashed)
+    unique: pa.Table  # the good rows, first per key
+    ignored_columns: list[str]
+
+
+def prepare_table(table: pa.Table, kind: str, *, salt: str, source: str = "<arrow>",
+                  mapping: Mapping | None = None, settings: Settings | None = None) -> Prepared:
+    """Validate an Arrow table without touching the store (``salt``: the workspace's
+    ``pii_salt``)."""
+    return _prepare(arrow_to_frame(table), [], kind, file=source, sha256=sha256_arrow(table),
+                    mapping=mapping, settings=settings, started=datetime.now(UTC), salt=salt)
+
+
 def _ingest(store: Store, frame: pd.DataFrame, bad_rows: list[BadRow], kind: str, *, file: str,
             sha256: str, mapping: Mapping | None, settings: Settings | None,
             started: datetime, ai_arrivals: bool = True) -> IngestResult:
+    prepared = _prepare(frame, bad_rows, kind, file=file, sha256=sha256, mapping=mapping,
+                        settings=settings, started=started, ai_arrivals=ai_arrivals,
+                        salt=store.get_meta("pii_salt") or "")
+    return write_prepared(store, prepared)
+
+
+def _prepare(frame: pd.DataFrame, bad_rows: list[BadRow], kind: str, *, file: str,
+             sha256: str, mapping: Mapping | None, settings: Settings | None,
+             started: datetime, salt: str, ai_arrivals: bool = True) -> Prepared:
     settings = settings or Settings()
     mapping = mapping or Mapping()
     if len(frame.columns) > 1 or len(frame):
@@ -96,7 +129,6 @@ def _ingest(store: Store, frame: pd.DataFrame, bad_rows: list[BadRow], kind: str
     if kind == "events" and ai_arrivals:  # utm_source=chatgpt.com… → ai_assistant/ai_answer
         frame = tag_ai_arrivals(frame)
     rows_in = len(frame) + len(bad_rows)
-    salt = store.get_meta("pii_salt") or ""
     checked = check(kind, frame, file=file, salt=salt, currency=settings.currency,
                     mapping=mapping) if len(frame) else None
     # The quarantine keeps no email/phone in clear (docs/privacy.md): unsplittable rows may
@@ -105,7 +137,20 @@ def _ingest(store: Store, frame: pd.DataFrame, bad_rows: list[BadRow], kind: str
     problems = _problem_rows(bad_rows, checked.problems if checked else None)
     problems["raw"] = [hash_pii_text(r, salt, phones=False) for r in problems["raw"]]
     good = checked.good if checked else S.TABLES[kind].empty_table()
-    unique = _first_per_key(good, S.KINDS[kind]["key"])
+    return Prepared(kind, file, sha256, started, rows_in, problems,
+                    _first_per_key(good, S.KINDS[kind]["key"]),
+                    checked.ignored_columns if checked else [])
+
+
+def write_prepared(store: Store, prepared: Prepared, *,
+                   lookup: KeyLookup | None = None) -> IngestResult:
+    """Write a prepared batch in one transaction (all or nothing).
+
+    ``lookup``: the batch's keys already stored, when the caller looked them up in the
+    same transaction (the collector does, :meth:`Store.existing_keys`): the insert reuses it.
+    """
+    kind, file, sha256, unique = prepared.kind, prepared.file, prepared.sha256, prepared.unique
+    problems, rows_in = prepared.problems, prepared.rows_in
     batch_id = uuid.uuid4().hex
     seen_before = _already_ingested(store, kind, sha256)
     with store.transaction():
@@ -113,7 +158,7 @@ def _ingest(store: Store, frame: pd.DataFrame, bad_rows: list[BadRow], kind: str
             store.delete_where("touchpoints", "touchpoint", unique["touchpoint"].to_pylist())
             stored = store.append("touchpoints", unique)
         else:
-            stored = store.insert_new(kind, unique, S.KINDS[kind]["key"])
+            stored = store.insert_new(kind, unique, S.KINDS[kind]["key"], lookup=lookup)
         quarantined = 0 if seen_before else len(problems)
         if quarantined:
             store.append("quarantine", _quarantine_table(problems, batch_id, kind, file))
@@ -121,13 +166,14 @@ def _ingest(store: Store, frame: pd.DataFrame, bad_rows: list[BadRow], kind: str
         store.append("ingest_log", pa.table({
             "batch_id": [batch_id], "kind": [kind], "file": [file], "sha256": [sha256],
             "rows_in": [rows_in], "stored": [stored], "quarantined": [quarantined],
-            "duplicates": [duplicates], "started_at": [started],
+            "duplicates": [duplicates], "started_at": [prepared.started],
             "finished_at": [datetime.now(UTC)],
         }, schema=S.INGEST_LOG))
-        if stored and kind in ("events", "identities"):
+        if (stored and kind in ("events", "identities")
+                and store.get_meta("identity_map_stale") != "1"):  # a read, not a write
             store.set_meta("identity_map_stale", "1")
     return IngestResult(file, kind, rows_in, stored, quarantined, duplicates, batch_id, sha256,
-                        checked.ignored_columns if checked else [])
+                        prepared.ignored_columns)
 
 
 def _problem_rows(bad_rows: list[BadRow], checked: pd.DataFrame | None) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from touchlens.errors import SchemaError
 from touchlens.io import parse as P
+from touchlens.io import validate_fast as VF
 from touchlens.io.mapping import Mapping
 from touchlens.io.pii import hash_email_ids, hash_series, pii_kind
 from touchlens.io.readers import ROW
@@ -106,12 +107,23 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def check(kind: str, frame: pd.DataFrame, *, file: str, salt: str, currency: str,
-          mapping: Mapping | None = None) -> Checked:
-    """Validate raw rows of ``kind`` (events, feedback, costs, identities, touchpoints)."""
+          mapping: Mapping | None = None, fast: bool = True) -> Checked:
+    """Validate raw rows of ``kind`` (events, feedback, costs, identities, touchpoints).
+
+    ``fast``: canonical event rows of small batches skip the column validators
+    (:mod:`touchlens.io.validate_fast`; same result)."""
     mapping = mapping or Mapping()
     if kind not in S.KINDS:
         raise SchemaError(f"unknown kind {kind!r}; use one of {sorted(S.KINDS)}")
     _require_columns(kind, frame, file)
+    split = VF.split_events(frame, currency, mapping) if kind == "events" and fast else None
+    if split is not None and split.slow_positions:  # the other rows: the full validators
+        rest = check(kind, frame.iloc[split.slow_positions], file=file, salt=salt,
+                     currency=currency, mapping=mapping, fast=False)
+        return Checked(VF.merge(split, rest.good, rest.problems),
+                       VF.problems(split, rest.problems), [])
+    if split is not None:
+        return Checked(split.good, VF.problems(split), [])
     frame = frame.reset_index(drop=True)
     for column in frame.columns:  # personal data is hashed before anything is kept
         pii = pii_kind(column)
@@ -154,8 +166,7 @@ def _events(frame, problems, mapping, salt, currency) -> pd.DataFrame:
     out["touchpoint"] = P.snake(_col(frame, "touchpoint")).fillna(out.channel)
     out["event_type"] = P.snake(_col(frame, "event_type"))
     unknown = out.event_type.notna() & ~out.event_type.isin(S.EVENT_TYPES)
-    problems.add("event_type", unknown, "unknown event type {value}; use one of "
-                 + ", ".join(S.EVENT_TYPES) + " (recode with 'values:' in a mapping)")
+    problems.add("event_type", unknown, VF.UNKNOWN_TYPE)
     problems.add("event_type", out.event_type.isna(), "required, missing")
     out["order_id"] = P.blank_to_none(_col(frame, "order_id"))
     out["revenue"], bad = P.numbers(_col(frame, "revenue"))

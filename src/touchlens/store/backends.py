@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from touchlens.config import Settings
 from touchlens.errors import StoreError
@@ -34,6 +36,15 @@ DUCK_TYPES = {
 
 ATTACHABLE = ("events", "feedback", "costs", "identities")
 _IMMUTABLE_META = ("pii_salt", "schema_version")  # safe to cache: never change once written
+_VALUES_ROWS = 16  # appends up to this many rows go as INSERT … VALUES (cheaper than a view)
+
+
+@dataclass(frozen=True)
+class KeyLookup:
+    """Keys looked up in a table (``checked``) and those of them found stored."""
+
+    checked: set[Any]
+    stored: set[Any]
 
 
 def _quote(name: str) -> str:
@@ -138,8 +149,18 @@ class Store:
             raise StoreError(f"query failed on {self.engine}: {exc}") from exc
 
     def set_meta(self, key: str, value: str) -> None:
-        self.delete_where("meta", "key", [key])
-        self.append("meta", pa.table({"key": [key], "value": [value]}, schema=S.META))
+        if self.engine == "duckdb":  # a hot path (ingest batches): an UPDATE, no Arrow view
+            raw = self.con.con
+            with getattr(self, "write_lock", None) or contextlib.nullcontext():
+                done = raw.execute("UPDATE meta SET value = ? WHERE key = ?",
+                                   [value, key]).fetchone()
+                if not done or not done[0]:
+                    raw.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [key, value])
+        else:
+            self.delete_where("meta", "key", [key])
+            self.append("meta", pa.table({"key": [key], "value": [value]}, schema=S.META))
+        if key in _IMMUTABLE_META:
+            self._meta_cache[key] = value
 
     # -- reading -------------------------------------------------------------------------
     def table(self, name: str) -> ir.Table:
@@ -212,12 +233,39 @@ class Store:
         """Append rows as they are; returns the number written."""
         return self._insert(name, table, key=())
 
-    def insert_new(self, name: str, table: pa.Table, key: tuple[str, ...]) -> int:
+    def insert_new(self, name: str, table: pa.Table, key: tuple[str, ...], *,
+                   lookup: KeyLookup | None = None) -> int:
         """Append the rows whose ``key`` is not yet in ``name`` (NULL keys compare equal).
 
         The batch must already be free of duplicate keys. Returns the number written.
+        ``lookup``: the caller has just looked the batch's keys up (:meth:`existing_keys`,
+        same transaction); when it covers every key of the batch, the rows are filtered
+        with it instead of anti-joined against the whole table (a second scan).
         """
+        if lookup is not None and len(key) == 1 and table.num_rows:
+            keys = table[key[0]]
+            typ = table.schema.field(key[0]).type
+            checked = pa.array(list(lookup.checked), typ)
+            if keys.null_count == 0 and pc.all(pc.is_in(keys, value_set=checked)).as_py():
+                stored = pa.array(list(lookup.stored), typ)
+                return self._insert(name, table.filter(
+                    pc.invert(pc.is_in(keys, value_set=stored))), key=())
         return self._insert(name, table, key=key)
+
+    def existing_keys(self, name: str, column: str, values: Collection[Any]) -> KeyLookup:
+        """Which of ``values`` are already stored in ``name.column`` (one scan of it)."""
+        checked = set(values)
+        if not checked:
+            return KeyLookup(checked, set())
+        if self.engine == "duckdb":  # hot path (the collector): one parameterised query
+            arrow_type = S.TABLES[name].field(column).type
+            sql = (f"SELECT DISTINCT {_quote(column)} FROM {_quote(name)} WHERE {_quote(column)}"
+                   f" IN (SELECT UNNEST(?::{DUCK_TYPES[arrow_type]}[]))")
+            rows = self.con.con.execute(sql, [sorted(checked)]).fetchall()
+            return KeyLookup(checked, {r[0] for r in rows})
+        t = self.table(name)
+        found = self.execute(t.filter(t[column].isin(list(checked))).select(column).distinct())
+        return KeyLookup(checked, set(found[column].tolist()))
 
     def _insert(self, name: str, table: pa.Table, key: tuple[str, ...]) -> int:
         if table.num_rows == 0:
@@ -229,6 +277,17 @@ class Store:
 
     def _insert_duckdb(self, name: str, table: pa.Table, key: tuple[str, ...]) -> int:
         raw = self.con.con
+        if not key and table.num_rows <= _VALUES_ROWS:  # a few rows: parameters, no view
+            cols = ", ".join(_quote(c) for c in table.column_names)
+            row = "(" + ", ".join("?" * table.num_columns) + ")"
+            params = [v for r in zip(*(c.to_pylist() for c in table.columns), strict=True)
+                      for v in r]
+            try:
+                raw.execute(f"INSERT INTO {_quote(name)} ({cols}) VALUES "
+                            + ", ".join([row] * table.num_rows), params)
+            except Exception as exc:
+                raise StoreError(f"writing {name} failed: {exc}") from exc
+            return table.num_rows
         view = f"_tl_batch_{secrets.token_hex(4)}"
         raw.register(view, table)
         try:
