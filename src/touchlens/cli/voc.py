@@ -45,12 +45,6 @@ SCORE_METRICS = ("nps", "nps_low", "nps_high", "nps_n", "nps_small_n", "csat", "
 CHANGE_COLUMNS = ("metric", "period", "previous_period", "value", "previous_value", "delta",
                   "n", "previous_n", "test", "statistic", "p_value", "significant", "small_n")
 SENTIMENT_COLUMNS = ("row", "language", "label", "score", "topics")
-TOPIC_COLUMNS = ("topic", "touchpoints", "n_mentions", "share_of_texts", "n_negative",
-                 "share_negative", "n_positive", "avg_score", "period", "trend_delta",
-                 "trend_p_value", "trend")
-PAIN_COLUMNS = ("rank", "topic", "touchpoint", "n_mentions", "n_negative", "share_negative",
-                "avg_score", "csat", "csat_n", "nps", "nps_n", "csat_gap", "impact",
-                "trend_delta", "trend", "small_n", "examples")
 PERIODS = ("week", "month", "quarter")
 
 
@@ -260,6 +254,8 @@ def analyze(ctx: typer.Context, mode: ModeOption = Mode.auto,
 def topics(ctx: typer.Context, period: Period = Period.month,
            fmt: FormatOption = OutputFormat.table, db: DbOption = None) -> None:
     """Show topics of the feedback texts: volume, share negative, score and trend."""
+    from touchlens.voc.pain_points import TOPIC_COLUMNS  # late: keeps --help fast
+
     with open_workspace(resolve_db(ctx, db)) as ws:
         df = ws.voc.topics(period=period.value)
     columns = [Column("topic", "topic"), num("n_mentions", "mentions"),
@@ -277,6 +273,8 @@ def pain_points(ctx: typer.Context,
                 period: Period = Period.month, fmt: FormatOption = OutputFormat.table,
                 db: DbOption = None) -> None:
     """Show pain points: topic × touchpoint ranked by CSAT impact and negative volume."""
+    from touchlens.voc.pain_points import PAIN_COLUMNS  # late: keeps --help fast
+
     with open_workspace(resolve_db(ctx, db)) as ws:
         df = ws.voc.pain_points(top=top, period=period.value)
     columns = [num("rank", "#"), Column("topic", "topic"), Column("touchpoint", "touchpoint"),
