@@ -31,12 +31,13 @@ class ConvergenceWarning(UserWarning):
     """A maximum-likelihood fit stopped at a boundary or without converging."""
 
 
-def warn_if_not_converged(model: str, converged: bool, params: dict[str, float]) -> None:
+def warn_if_not_converged(model: str, converged: bool, params: dict[str, float], *,
+                          stacklevel: int = 3) -> None:
     if not converged:
         shown = ", ".join(f"{k}={v:.4g}" for k, v in params.items())
         warnings.warn(f"{model} fit did not converge to an interior optimum ({shown}); "
                       "the data may hold too few repeat purchases", ConvergenceWarning,
-                      stacklevel=3)
+                      stacklevel=stacklevel)
 
 
 def as_array(name: str, values: Any, *, allow_zero: bool = True) -> np.ndarray:
@@ -192,3 +193,21 @@ def standard_errors(h: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarra
     diag = np.diag(cov)
     se = np.sqrt(np.where(diag > 0, diag, np.nan))
     return se, cov
+
+
+def fit_into(model: Any, label: str, names: tuple[str, ...], value_and_grad: ValueAndGrad,
+             start: np.ndarray, n: float) -> None:
+    """Maximise the log-likelihood (:func:`maximise`, the model's ``tol``/``max_iter``) and
+    store the fit on ``model``: ``params_``, ``standard_errors_`` (dicts keyed by ``names``),
+    ``covariance_``, ``log_likelihood_``, ``n_customers_``, ``converged_`` (also false when a
+    standard error is not finite); warns under ``label`` when not converged."""
+    with single_threaded_blas():
+        opt = maximise(value_and_grad, start, n, tol=model.tol, max_iter=model.max_iter)
+    se, cov = standard_errors(opt.hessian, len(opt.params))
+    model.params_ = dict(zip(names, (float(v) for v in opt.params), strict=True))
+    model.standard_errors_ = dict(zip(names, (float(v) for v in se), strict=True))
+    model.covariance_ = cov
+    model.log_likelihood_ = opt.log_likelihood
+    model.n_customers_ = round(n)
+    model.converged_ = opt.converged and bool(np.all(np.isfinite(se)))
+    warn_if_not_converged(label, model.converged_, model.params_, stacklevel=4)

@@ -188,17 +188,7 @@ class BetaGeoModel:
             return _loglik(p, data)
 
         start = np.array([1.0, max(float(np.mean(t)), 1e-3), 1.0, 1.0])
-        with _fit.single_threaded_blas():
-            opt = _fit.maximise(vg, start, n, tol=self.tol, max_iter=self.max_iter)
-        params, ll = opt.params, opt.log_likelihood
-        se, cov = _fit.standard_errors(opt.hessian, len(params))
-        self.params_ = dict(zip(PARAMS, (float(v) for v in params), strict=True))
-        self.standard_errors_ = dict(zip(PARAMS, (float(v) for v in se), strict=True))
-        self.covariance_ = cov
-        self.log_likelihood_ = ll
-        self.n_customers_ = round(n)
-        self.converged_ = opt.converged and bool(np.all(np.isfinite(se)))
-        _fit.warn_if_not_converged("BG/NBD", self.converged_, self.params_)
+        _fit.fit_into(self, "BG/NBD", PARAMS, vg, start, n)
         return self
 
     def set_params(self, *, r: float, alpha: float, a: float, b: float) -> BetaGeoModel:

@@ -105,17 +105,7 @@ class GammaGammaModel:
 
         mean_m = float(np.average(m, weights=w))
         start = np.array([1.0, 2.0, mean_m])  # population mean pγ/(q−1) = m̄ at the start
-        with _fit.single_threaded_blas():
-            opt = _fit.maximise(vg, start, n, tol=self.tol, max_iter=self.max_iter)
-        params, ll = opt.params, opt.log_likelihood
-        se, cov = _fit.standard_errors(opt.hessian, len(params))
-        self.params_ = dict(zip(PARAMS, (float(t) for t in params), strict=True))
-        self.standard_errors_ = dict(zip(PARAMS, (float(t) for t in se), strict=True))
-        self.covariance_ = cov
-        self.log_likelihood_ = ll
-        self.n_customers_ = round(n)
-        self.converged_ = opt.converged and bool(np.all(np.isfinite(se)))
-        _fit.warn_if_not_converged("Gamma-Gamma", self.converged_, self.params_)
+        _fit.fit_into(self, "Gamma-Gamma", PARAMS, vg, start, n)
         return self
 
     def set_params(self, *, p: float, q: float, v: float) -> GammaGammaModel:
