@@ -148,7 +148,7 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         the driver) nor when Parquet is attached in place (the files may change under us).
         """
         events = self.events()
-        if self.store.engine != "duckdb" or self.store.attached:
+        if not self._journeys_cacheable():
             return J.journey_events(events, self.settings.lookback_days)
         key = f"lookback={self.settings.lookback_days}"
         if self.store.get_meta(JOURNEY_CACHE_KEY) != key:
@@ -156,6 +156,10 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
                                                                self.settings.lookback_days))
             self.store.set_meta(JOURNEY_CACHE_KEY, key)
         return self.store.table(JOURNEY_CACHE)
+
+    def _journeys_cacheable(self) -> bool:
+        """Whether :meth:`journey_events` may use the stored cache (see its docstring)."""
+        return self.store.engine == "duckdb" and not self.store.attached
 
     def journeys_table(self) -> ir.Table:
         """Journeys as a lazy Ibis table (see :func:`touchlens.journeys.journeys`)."""

@@ -83,14 +83,13 @@ class ServedWorkspace(Workspace):
     def scope(self) -> Scope:
         return self.store.scope  # type: ignore[attr-defined]
 
-    def journey_events(self) -> ir.Table:
-        """The cached journeys under the write lock (one builder at a time); a scoped key
-        never uses or builds the whole-workspace cache: its journeys are computed lazily
-        from its own events."""
-        if not self.scope.everything:
-            from touchlens.journeys import journey_events
+    def _journeys_cacheable(self) -> bool:
+        """A scoped key never uses or builds the whole-workspace cache: its journeys are
+        computed lazily from its own events."""
+        return self.scope.everything and super()._journeys_cacheable()
 
-            return journey_events(self.events(), self.settings.lookback_days)
+    def journey_events(self) -> ir.Table:
+        """The journeys under the write lock, so the cache has one builder at a time."""
         with self._lock:
             return super().journey_events()
 
