@@ -43,6 +43,7 @@ from touchlens.errors import ConfigError
 EXACT_MAX = 12
 N_PERMUTATIONS = 256
 FOLDS = 5
+CV_MAX_JOURNEYS = 250_000  # model choice on at most this many journeys (a random sample)
 C_GRID = (0.1, 1.0, 10.0)
 MODELS = ("auto", "logistic", "logistic_interactions", "gbm")
 MIN_PAIR_JOURNEYS = 50.0
@@ -81,22 +82,39 @@ def candidates(model: str) -> list[Spec]:
 
 
 class Fitted:
-    """A fitted spec: ``predict(X)`` → P̂(conversion) per row."""
+    """A fitted spec: ``predict(X)`` → P̂(conversion) per row. ``columns``: the design
+    columns the estimator saw (None: all)."""
 
-    def __init__(self, spec: Spec, estimator: Any) -> None:
-        self.spec, self.estimator = spec, estimator
+    def __init__(self, spec: Spec, estimator: Any, columns: np.ndarray | None = None) -> None:
+        self.spec, self.estimator, self.columns = spec, estimator, columns
 
     def predict(self, x: Any) -> np.ndarray:
         if self.estimator is None:
             return np.zeros(x.shape[0])
+        if self.columns is not None:
+            x = x[:, self.columns]
         if self.spec.kind == "gbm":
             x = x.toarray()
         return self.estimator.predict_proba(x)[:, 1]
 
 
-def fit(spec: Spec, x: Any, conversions: np.ndarray, nulls: np.ndarray, seed: int = 0
-        ) -> Fitted:
-    """Fit ``spec`` on pattern rows ``x`` weighted by their conversions and nulls."""
+    def coefficients(self, n_columns: int) -> tuple[np.ndarray, float] | None:
+        """(coefficient per design column, intercept) of a logistic fit; None otherwise."""
+        if self.spec.kind != "logistic" or not hasattr(self.estimator, "coef_"):
+            return None
+        coef = np.zeros(n_columns)
+        coef[slice(None) if self.columns is None else self.columns] = self.estimator.coef_[0]
+        return coef, float(self.estimator.intercept_[0])
+
+
+def fit(spec: Spec, x: Any, conversions: np.ndarray, nulls: np.ndarray, seed: int = 0,
+        start: Fitted | None = None) -> Fitted:
+    """Fit ``spec`` on pattern rows ``x`` weighted by their conversions and nulls.
+
+    ``start``: a logistic fit of the same spec to start the solver from (the folds of the
+    cross-validation start at the fit on all journeys: the optimum of this strictly convex
+    problem is the same from any start, it is only reached in fewer Newton steps).
+    """
     import scipy.sparse as sp
 
     y = np.r_[np.ones(x.shape[0]), np.zeros(x.shape[0])]
@@ -105,6 +123,13 @@ def fit(spec: Spec, x: Any, conversions: np.ndarray, nulls: np.ndarray, seed: in
     if len(np.unique(y[keep])) < 2:  # all converted or none did: P̂ is constant
         return Fitted(spec, None) if not (y[keep] == 1).all() else _constant(spec)
     xx = sp.vstack([x, x]).tocsr()[keep]
+    # columns without any non-zero value (recency slots when recency is off, pairs never
+    # seen in these rows) get a zero coefficient under L2 whether present or not; leaving
+    # them out gives the same fit and the Newton steps cost ∝ columns²
+    used = np.flatnonzero(np.diff(xx.tocsc().indptr) > 0)
+    columns = None if len(used) == xx.shape[1] else used
+    if columns is not None:
+        xx = xx[:, columns]
     if spec.kind == "gbm":
         from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -115,13 +140,15 @@ def fit(spec: Spec, x: Any, conversions: np.ndarray, nulls: np.ndarray, seed: in
     else:
         from sklearn.linear_model import LogisticRegression
 
-        if xx.shape[0] * xx.shape[1] <= DENSE_MAX:  # Newton on dense rows: 4-5 iterations
-            est = LogisticRegression(C=spec.c, solver="newton-cholesky", max_iter=200)
-            est.fit(xx.toarray(), y[keep], sample_weight=w[keep])
-        else:
-            est = LogisticRegression(C=spec.c, solver="lbfgs", max_iter=2000)
-            est.fit(xx, y[keep], sample_weight=w[keep])
-    return Fitted(spec, est)
+        dense = xx.shape[0] * xx.shape[1] <= DENSE_MAX  # Newton on dense rows: 4-5 steps
+        est = LogisticRegression(C=spec.c, solver="newton-cholesky" if dense else "lbfgs",
+                                 max_iter=200 if dense else 2000, warm_start=start is not None)
+        init = start.coefficients(x.shape[1]) if start is not None else None
+        if init is not None:
+            est.coef_ = init[0][None, :] if columns is None else init[0][None, columns]
+            est.intercept_ = np.array([init[1]])
+        est.fit(xx.toarray() if dense else xx, y[keep], sample_weight=w[keep])
+    return Fitted(spec, est, columns)
 
 
 def _constant(spec: Spec) -> Fitted:
@@ -150,27 +177,50 @@ def folds(counts: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
         float)
 
 
+def cv_sample(conversions: np.ndarray, nulls: np.ndarray, most: int,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The counts as they are, or — above ``most`` journeys with whole counts — a simple
+    random sample of about ``most`` journeys (each kept with probability most / total,
+    counts thinned binomially). Choosing among three candidates needs no more, and the
+    folds' cost then stops growing with the data; the chosen model is refitted on all."""
+    total = conversions.sum() + nulls.sum()
+    whole = np.allclose(conversions, np.round(conversions)) and np.allclose(nulls,
+                                                                          np.round(nulls))
+    if total <= most or not whole:
+        return conversions, nulls
+    keep = most / total
+    return (rng.binomial(np.round(conversions).astype(np.int64), keep).astype(float),
+            rng.binomial(np.round(nulls).astype(np.int64), keep).astype(float))
+
+
 def cross_validate(specs: list[Spec], design_for: dict[bool, Design], pt: Patterns,
-                   seed: int = 0) -> dict[str, float]:
-    """Cross-validated log-loss per spec (same folds for all) and ``"no features"``."""
+                   seed: int = 0) -> tuple[dict[str, float], dict[str, Fitted], float]:
+    """Cross-validated log-loss per spec (same folds for all) and ``"no features"``, and each
+    spec fitted on the journeys of the cross-validation (all of them up to
+    ``CV_MAX_JOURNEYS``, see :func:`cv_sample`; the folds start from that fit), and how
+    many journeys that was."""
     rng = np.random.default_rng(seed)
-    fc, fn = folds(pt.conversions, FOLDS, rng), folds(pt.nulls, FOLDS, rng)
+    conv, nulls = cv_sample(pt.conversions, pt.nulls, CV_MAX_JOURNEYS, rng)
+    fc, fn = folds(conv, FOLDS, rng), folds(nulls, FOLDS, rng)
     out: dict[str, float] = {}
+    full: dict[str, Fitted] = {}
     mats = {i: d.full_matrix(pt) for i, d in design_for.items()}
     for spec in specs:
+        x = mats[spec.interactions]
+        full[spec.name] = fit(spec, x, conv, nulls, seed)
         losses = []
         for f in range(FOLDS):
-            trc, trn = pt.conversions - fc[f], pt.nulls - fn[f]
-            model = fit(spec, mats[spec.interactions], trc, trn, seed)
-            losses.append(log_loss(model.predict(mats[spec.interactions]), fc[f], fn[f]))
+            trc, trn = conv - fc[f], nulls - fn[f]
+            model = fit(spec, x, trc, trn, seed, start=full[spec.name])
+            losses.append(log_loss(model.predict(x), fc[f], fn[f]))
         out[spec.name] = float(np.mean(losses))
     base = []
     for f in range(FOLDS):
-        trc, trn = pt.conversions - fc[f], pt.nulls - fn[f]
+        trc, trn = conv - fc[f], nulls - fn[f]
         rate = trc.sum() / (trc.sum() + trn.sum())
         base.append(log_loss(np.full(len(pt), rate), fc[f], fn[f]))
     out["no features"] = float(np.mean(base))
-    return out
+    return out, full, float(conv.sum() + nulls.sum())
 
 
 def shapley_credit(model: Fitted, design: Design, pt: Patterns, weights: np.ndarray,
@@ -221,7 +271,7 @@ def counterfactual_model(source: PathSource, *, model: str = "auto", bootstrap: 
     n = len(pt.labels)
     designs = {False: Design(n, np.zeros((0, 2), np.int64), recency),
                True: Design(n, frequent_pairs(pt, MIN_PAIR_JOURNEYS), recency)}
-    scores = cross_validate(specs, designs, pt, seed)
+    scores, fitted_all, cv_journeys = cross_validate(specs, designs, pt, seed)
     best = min(specs, key=lambda s: scores[s.name])
     design = designs[best.interactions]
     x = design.full_matrix(pt)
@@ -230,11 +280,13 @@ def counterfactual_model(source: PathSource, *, model: str = "auto", bootstrap: 
     c_t, r_t = pt.conversions[touched].sum(), pt.revenue[touched].sum()
     aov = r_t / c_t if c_t > 0 else 0.0
 
-    def credit(conv: np.ndarray, nulls: np.ndarray) -> tuple[np.ndarray, dict]:
-        fitted = fit(best, x, conv, nulls, seed)
+    def credit(conv: np.ndarray, nulls: np.ndarray, fitted: Fitted | None = None
+               ) -> tuple[np.ndarray, dict]:
+        fitted = fitted or fit(best, x, conv, nulls, seed, start=fitted_all[best.name])
         return shapley_credit(fitted, design, pt, conv + nulls, rng)
 
-    cr, note = credit(pt.conversions, pt.nulls)
+    on_all = cv_journeys == pt.journeys.sum()  # else refit on all, from the sample's fit
+    cr, note = credit(pt.conversions, pt.nulls, fitted_all[best.name] if on_all else None)
     df = pd.DataFrame({"label": pt.labels, "conversions": cr, "revenue": cr * aov})
     extra = [(BASELINE, c_t - cr.sum(), r_t - cr.sum() * aov)]
     if none_conv or none_rev:
@@ -242,6 +294,7 @@ def counterfactual_model(source: PathSource, *, model: str = "auto", bootstrap: 
     df = pd.concat([df, pd.DataFrame(extra, columns=list(df.columns))], ignore_index=True)
     notes = {"model": best.name, "cv_log_loss": scores[best.name],
              "cv_log_loss_no_features": scores["no features"], "cv_folds": FOLDS,
+             "cv_journeys": cv_journeys,
              "candidates": scores, "patterns": len(pt), "interaction_pairs":
              len(design.pairs), "recency": recency} | note
     if bootstrap:

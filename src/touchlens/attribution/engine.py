@@ -62,7 +62,7 @@ def resolve_models(model: str | Sequence[str], *, has_time: bool = True) -> list
 def totals(source: PathSource) -> tuple[float, float, float, float]:
     """(conversions, revenue, conversions without touch, their revenue) of the source."""
     p = source.paths
-    empty = p.n_steps == 0
+    empty = ~p.touched
     df = source.execute(p.aggregate(
         c=p.conversions.sum(), r=p.revenue.sum(),
         c0=p.conversions.sum(where=empty), r0=p.revenue.sum(where=empty)))

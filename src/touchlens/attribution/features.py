@@ -22,6 +22,8 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from touchlens.attribution.paths import PathSource
@@ -72,27 +74,40 @@ class Patterns:
 
 
 def parse_patterns(df: pd.DataFrame) -> Patterns:
-    """Arrays from the ``patterns_expr`` result."""
+    """Arrays from the ``patterns_expr`` result (keys split by Arrow, not row by row)."""
     df = df.reset_index(drop=True)
-    items = df["key"].astype(str).str.split(ITEM_SEP).explode()
-    items = items[items != ""]
-    fields = items.str.split(FIELD_SEP, expand=True)
-    if fields.shape[1] < 3:
-        fields = fields.reindex(columns=range(3)) if len(fields) else pd.DataFrame(
-            columns=range(3))
-        fields[2] = "0"
-    labels = sorted(fields[0].unique().tolist()) if len(fields) else []
-    pos = {x: i for i, x in enumerate(labels)}
-    pattern = items.index.to_numpy(dtype=np.int64)
+    keys = pa.array(df["key"].astype(str), type=pa.string(), from_pandas=True)
+    lists = pc.split_pattern(keys, pattern=ITEM_SEP)
+    items = pc.list_flatten(lists)
+    pattern = pc.list_parent_indices(lists).to_numpy().astype(np.int64)
+    real = pc.not_equal(items, "").to_numpy(zero_copy_only=False)
+    items, pattern = items.filter(pa.array(real)), pattern[real]
+    fields = pc.split_pattern(items, pattern=FIELD_SEP)
+    label_col = pc.list_element(fields, 0)
+    n_col = pc.list_element(fields, 1).cast(pa.float64()) if len(items) else pa.array(
+        [], pa.float64())
+    width = pc.list_value_length(fields).to_numpy() if len(items) else np.zeros(0, np.int64)
+    rec = np.zeros(len(items), dtype=np.int64)
+    has_rec = width >= 3
+    if has_rec.any():
+        third = pc.list_element(fields.filter(pa.array(has_rec)), 2).cast(pa.int64())
+        rec[has_rec] = third.to_numpy()
+    if isinstance(label_col, pa.ChunkedArray):
+        label_col = label_col.combine_chunks()
+    encoded = pc.dictionary_encode(label_col)
+    labels = sorted(encoded.dictionary.to_pylist())
+    rank = np.argsort(np.argsort(np.array(encoded.dictionary.to_pylist(), dtype=object)))
     k = np.bincount(pattern, minlength=len(df)).astype(np.int64)
     starts = np.cumsum(k) - k
     return Patterns(
         labels=labels,
         conversions=df["conversions"].to_numpy(float), nulls=df["nulls"].to_numpy(float),
         revenue=df["revenue"].to_numpy(float), k=k, item_pattern=pattern,
-        item_label=fields[0].map(pos).to_numpy(dtype=np.int64),
+        item_label=rank[encoded.indices.to_numpy()].astype(np.int64) if len(items) else
+        np.zeros(0, np.int64),
         item_pos=np.arange(len(pattern), dtype=np.int64) - starts[pattern],
-        item_n=fields[1].astype(float).to_numpy(), item_rec=fields[2].astype(int).to_numpy(),
+        item_n=np.asarray(n_col.to_numpy(zero_copy_only=False), dtype=float),
+        item_rec=rec,
     )
 
 

@@ -138,7 +138,7 @@ def heuristic_credits(source: PathSource, rules: Sequence[str], *,
         aggs[f"r__{r}"] = (col * t.revenue).sum()
     wide = source.execute(t.group_by("label").agg(**aggs))
     p = source.paths
-    empty = p.filter(p.n_steps == 0)
+    empty = p.filter(~p.touched)
     none = source.execute(empty.aggregate(c=empty.conversions.sum(), r=empty.revenue.sum()))
     c0 = float(none["c"].fillna(0).iloc[0]) if len(none) else 0.0
     r0 = float(none["r"].fillna(0).iloc[0]) if len(none) else 0.0

@@ -42,13 +42,16 @@ def transitions_expr(source: PathSource, order: int = 1, *, by_path: bool = Fals
     ``(conversion)``) and, with ``by_path``, per path_key with k = occurrences in one path."""
     order = check_order(order)
     t = source.touches
-    w = ibis.window(group_by=t.path_key, order_by=t.step)
-    state = t.label
-    for i in range(1, order):
-        prev = t.label.lag(i).over(w)
-        state = ibis.ifelse(prev.isnull(), state, prev + INTERNAL_SEP + state)
-    t = t.mutate(_state=state)
-    t = t.mutate(_from=t._state.lag().over(w).fill_null(START))
+    if order == 1:  # the step before is a column of the touches: no window
+        t = t.mutate(_state=t.label, _from=t.prev_label.fill_null(START))
+    else:
+        w = ibis.window(group_by=t.path_key, order_by=t.step)
+        state = t.label
+        for i in range(1, order):
+            prev = t.label.lag(i).over(w)
+            state = ibis.ifelse(prev.isnull(), state, prev + INTERNAL_SEP + state)
+        t = t.mutate(_state=state)
+        t = t.mutate(_from=t._state.lag().over(w).fill_null(START))
     weight = t.conversions + t.nulls
     zero = ibis.literal(0.0)
     walk = t.select("path_key", from_state=t._from, to_state=t._state, n=weight, value=zero)
@@ -57,7 +60,7 @@ def transitions_expr(source: PathSource, order: int = 1, *, by_path: bool = Fals
                        n=last.conversions, value=last.revenue)
     null = last.select("path_key", from_state=last._state, to_state=ibis.literal(NULL),
                        n=last.nulls, value=zero)
-    p = source.paths.filter(source.paths.n_steps == 0)
+    p = source.paths.filter(~source.paths.touched)
     econv = p.select("path_key", from_state=ibis.literal(START), to_state=ibis.literal(CONV),
                      n=p.conversions, value=p.revenue)
     enull = p.select("path_key", from_state=ibis.literal(START), to_state=ibis.literal(NULL),
@@ -192,10 +195,10 @@ def markov_model(source: PathSource, *, order: int = 1, bootstrap: int = 0, seed
 
         local = source.compact()
         inc = local.execute(transitions_expr(local, order, by_path=True))
-        paths = local.execute(local.paths.select("path_key", "n_steps", "conversions", "nulls")
+        paths = local.execute(local.paths.select("path_key", "touched", "conversions", "nulls")
                               ).sort_values("path_key")
         conv, nulls = paths["conversions"].to_numpy(float), paths["nulls"].to_numpy(float)
-        touched = paths["n_steps"].to_numpy() > 0
+        touched = paths["touched"].to_numpy(dtype=bool)
         pos = np.searchsorted(paths["path_key"].to_numpy(), inc["path_key"].to_numpy())
         samples = []
         for conv_b, nulls_b in replicates(conv, nulls, bootstrap, seed):

@@ -70,6 +70,16 @@ class Steps:
         return Steps(rows, self.labels.filter(pa.array(keep)),
                      np.bincount(rows, minlength=len(self.lengths)))
 
+    def expand(self, codes: np.ndarray) -> Steps:
+        """The steps of path ``codes[i]`` for each row i (rows of a longer table)."""
+        lengths = self.lengths[codes]
+        rows = np.repeat(np.arange(len(codes), dtype=np.int64), lengths)
+        starts = np.cumsum(self.lengths) - self.lengths
+        within = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths,
+                                                                 lengths)
+        at = np.repeat(starts[codes], lengths) + within
+        return Steps(rows, self.labels.take(pa.array(at)), lengths)
+
     def joined(self, sep: str) -> pa.Array:
         """Each row's path string (``""`` without steps)."""
         offsets = np.r_[0, np.cumsum(self.lengths)].astype(np.int32)
@@ -79,13 +89,48 @@ class Steps:
 
 def split_paths(paths: pd.Series, sep: str) -> Steps:
     """Steps of every path (whitespace around steps stripped); errors name the row."""
+    codes, distinct = split_distinct(paths, sep)
+    return distinct.expand(codes)
+
+
+def split_distinct(paths: pd.Series, sep: str) -> tuple[np.ndarray, Steps]:
+    """``codes`` (table row → distinct path string) and the steps of each distinct string.
+
+    Only distinct strings are split (a table of one row per journey repeats its paths many
+    times); errors name the first table row holding the bad string.
+    """
     _check_sep(sep)
     s = paths.reset_index(drop=True)
     missing = np.flatnonzero(s.isna().to_numpy())
     if len(missing):
         raise SchemaError(f"{_row(missing[0])}: path is missing (use \"\" for a conversion "
                           "without touches)")
-    text = pa.array(s.astype(str).to_numpy(dtype=object), type=pa.string())
+    encoded = pc.dictionary_encode(_as_arrow_text(s))
+    codes = encoded.indices.to_numpy().astype(np.int64)
+    return codes, _split(encoded.dictionary, sep, first_rows(codes), s)
+
+
+def first_rows(codes: np.ndarray) -> np.ndarray:
+    """Row of the first appearance of each code, for codes numbered in order of first
+    appearance (as Arrow's dictionary_encode numbers them): O(n), no sort."""
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64)
+    seen = np.maximum.accumulate(codes)
+    return np.flatnonzero(np.r_[True, codes[1:] > seen[:-1]])
+
+
+def _as_arrow_text(s: pd.Series) -> pa.Array:
+    """The paths as an Arrow string array (no copy through Python objects when the column
+    already holds strings)."""
+    try:
+        text = pa.array(s, type=pa.string(), from_pandas=True)
+        return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or other objects: their str()
+        return pa.array(s.astype(str).to_numpy(dtype=object), type=pa.string())
+
+
+def _split(text: pa.Array, sep: str, row_of: np.ndarray, original: pd.Series) -> Steps:
+    """Steps of each string of ``text``; ``row_of[i]`` = the table row named in errors."""
     blank = pc.equal(pc.utf8_trim_whitespace(text), "").to_numpy(zero_copy_only=False)
     lists = pc.split_pattern(text, pattern=sep)  # vectorised (Arrow), not a Python loop
     rows = pc.list_parent_indices(lists).to_numpy().astype(np.int64)
@@ -94,19 +139,20 @@ def split_paths(paths: pd.Series, sep: str) -> Steps:
     rows, flat = rows[keep], flat.filter(pa.array(keep))
     empty = np.flatnonzero(pc.equal(flat, "").to_numpy(zero_copy_only=False))
     if len(empty):
-        i = rows[empty[0]]
-        raise SchemaError(f"{_row(i)}: empty step in path {s.iloc[i]!r} (separator {sep!r})")
+        i = row_of[rows[empty[0]]]
+        raise SchemaError(f"{_row(i)}: empty step in path {original.iloc[i]!r} "
+                          f"(separator {sep!r})")
     stripped = sep.strip()
     if stripped and stripped != sep:
         holds = np.flatnonzero(pc.match_substring(flat, stripped).to_numpy(zero_copy_only=False))
         if len(holds):
             bad = flat[int(holds[0])].as_py()
-            raise SchemaError(f"{_row(rows[holds[0]])}: step {bad!r} holds {stripped!r} but the "
-                              f"separator is {sep!r}: check the spacing or pass the separator "
-                              "used")
-    lengths = np.bincount(rows, minlength=len(s))
+            raise SchemaError(f"{_row(row_of[rows[holds[0]]])}: step {bad!r} holds "
+                              f"{stripped!r} but the separator is {sep!r}: check the spacing "
+                              "or pass the separator used")
+    lengths = np.bincount(rows, minlength=len(text))
     if len(rows) and lengths.max() <= 1:
-        _check_separator_used(flat, rows, sep)
+        _check_separator_used(flat, row_of[rows], sep)
     return Steps(rows, flat, lengths)
 
 
@@ -122,21 +168,52 @@ def _check_separator_used(steps: pa.Array, rows: np.ndarray, sep: str) -> None:
                               f"{c!r}; pass the separator the file uses")
 
 
-def validate_paths(df: pd.DataFrame, sep: str = DEFAULT_SEP) -> tuple[pd.DataFrame, Steps]:
-    """A clean path table (the four columns, float counts) and the steps of each row."""
+def _checked(df: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame):
         raise SchemaError(f"expected a pandas DataFrame of paths, got {type(df).__name__}")
     missing = [c for c in ("path", "total_conversions") if c not in df.columns]
     if missing:
         raise SchemaError(f"path table lacks column(s) {missing}; the ChannelAttribution "
                           f"format has {list(PATH_COLUMNS)}")
-    df = df.reset_index(drop=True)
-    steps = split_paths(df["path"], sep)
-    clean = pd.DataFrame({"path": steps.joined(sep).to_numpy(zero_copy_only=False)})
-    for column in PATH_COLUMNS[1:]:
-        clean[column] = (_counts(df, column) if column in df.columns
-                         else np.zeros(len(df), dtype="float64"))
-    return clean, steps
+    return df.reset_index(drop=True)
+
+
+def _count_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    return {c: (_counts(df, c) if c in df.columns else np.zeros(len(df), dtype="float64"))
+            for c in PATH_COLUMNS[1:]}
+
+
+def validate_paths(df: pd.DataFrame, sep: str = DEFAULT_SEP) -> tuple[pd.DataFrame, Steps]:
+    """A clean path table (the four columns, float counts) and the steps of each row."""
+    df = _checked(df)
+    codes, distinct = split_distinct(df["path"], sep)
+    counts = _count_columns(df)
+    clean = pd.DataFrame({"path": distinct.joined(sep).take(pa.array(codes))
+                          .to_numpy(zero_copy_only=False), **counts})
+    return clean, distinct.expand(codes)
+
+
+def validate_distinct(df: pd.DataFrame, sep: str = DEFAULT_SEP) -> tuple[pd.DataFrame, Steps]:
+    """Like :func:`validate_paths`, with rows of the same path merged (counts summed): one row
+    per distinct path, in order of first appearance. Every path model gives the same result
+    on either table (a row's counts are weights); this one is smaller when the table has one
+    row per journey."""
+    df = _checked(df)
+    codes, distinct = split_distinct(df["path"], sep)
+    counts = _count_columns(df)
+    # strings that differ only in spacing around steps are the same path
+    joined = distinct.joined(sep)
+    same = pc.dictionary_encode(joined)
+    path_of = same.indices.to_numpy().astype(np.int64)
+    first = first_rows(path_of)
+    if len(first) < len(joined):
+        distinct = distinct.expand(first)
+        codes = path_of[codes]
+    n = len(first)
+    clean = pd.DataFrame({"path": same.dictionary.to_numpy(zero_copy_only=False),
+                          **{c: np.bincount(codes, weights=v, minlength=n)
+                             for c, v in counts.items()}})
+    return clean, distinct
 
 
 def read_paths(file: str | Path, sep: str = DEFAULT_SEP) -> pd.DataFrame:

@@ -3,18 +3,21 @@
 A :class:`PathSource` holds two tables and the function that executes them:
 
 - ``touches`` — grain: one row per step of a path. Columns: ``path_key``, ``step`` (0-based),
-  ``n_steps``, ``label`` (channel or touchpoint), ``is_direct``, ``n_touch`` (events merged
+  ``n_steps``, ``label`` (channel or touchpoint), ``prev_label`` (the label of the step
+  before; NULL at step 0), ``is_direct``, ``n_touch`` (events merged
   into the step), ``days_before`` (days from the step's last event to the conversion, or to
   the end of a journey without one; NULL when there are no timestamps), and the path's
   ``conversions``, ``revenue``, ``nulls``.
-- ``paths`` — grain: one row per path: ``path_key``, ``n_steps``, ``conversions``,
-  ``revenue``, ``nulls``. A path with ``n_steps = 0`` is a conversion (or null) without any
-  touch; its conversions go to the ``"(none)"`` bucket.
+- ``paths`` — grain: one row per path: ``path_key``, ``touched`` (the path has at least one
+  step), ``conversions``, ``revenue``, ``nulls``. A path with ``touched`` false is a
+  conversion (or null) without any touch; its conversions go to the ``"(none)"`` bucket.
+  It is a plain aggregation (no window over the touches), so totals stay cheap.
 
 From a workspace (:func:`from_journey_events`) a path is one journey (conversions 0/1, nulls
 1 − conversions); consecutive touches of the same label form one step (as in the journey's
 ``path``), ``n_touch`` keeping how many events it merged. From a ChannelAttribution table
-(:func:`from_path_frame`) a path is one row, weighted by its counts, steps as written.
+(:func:`from_path_frame`) a path is one distinct path string, weighted by the counts of the
+rows holding it, steps as written.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from touchlens.attribution.pathfile import (
     PATH_COLUMNS,
     Steps,
     split_paths,
-    validate_paths,
+    validate_distinct,
 )
 from touchlens.errors import ConfigError
 
@@ -128,46 +131,46 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
     if not anonymous:
         t = t.filter(~t.customer_id.startswith(ANONYMOUS_PREFIX))
     label = t.channel if level == "channel" else t.touchpoint.coalesce(t.channel)
-    t = t.mutate(_label=label)
     conv = t.is_conversion
+    is_touch = ~conv & label.notnull()
+    names = list(resolve_exclude(exclude))
+    if names:
+        is_touch = is_touch & ~(t.channel.isin(names) | t.touchpoint.fill_null("").isin(names))
+    t = t.mutate(_label=label, _touch=is_touch)
+    # one row per journey from a plain aggregation (no window): what totals and the
+    # "(none)" bucket need stays cheap
     outcome = t.group_by(path_key=t.journey_id).agg(
+        touched=t._touch.any(),
         conversions=conv.cast("float64").max(),
         revenue=t.revenue.sum(where=conv).fill_null(0.0),
         _end_at=t.occurred_at.max(where=conv).coalesce(t.occurred_at.max()),
     )
-    touch = t.filter(~conv & t._label.notnull())
-    names = list(resolve_exclude(exclude))
-    if names:
-        touch = touch.filter(~(touch.channel.isin(names)
-                               | touch.touchpoint.fill_null("").isin(names)))
+    paths = outcome.select("path_key", "touched", "conversions", "revenue",
+                           nulls=1.0 - outcome.conversions, _end_at="_end_at")
+    made = []
+    if cache:
+        paths = paths.cache()
+        made.append(paths)
+    touch = t.filter(t._touch)
     # a run of one label ends where the next touch has another label; keep the run ends
     w = ibis.window(group_by="journey_id", order_by=["occurred_at", "event_id"])
     touch = touch.mutate(_rn=ibis.row_number().over(w), _next=touch._label.lead().over(w))
     ends = touch.filter(touch._next.isnull() | (touch._next != touch._label))
     w2 = ibis.window(group_by="journey_id", order_by="_rn")
     runs = ends.select(
-        "journey_id", label="_label", is_direct=ends.channel.isin(list(direct)),
-        _run=ibis.row_number().over(w2) + 1,
+        "journey_id", label="_label", prev_label=ends._label.lag().over(w2),
+        is_direct=ends.channel.isin(list(direct)),
+        step=ibis.row_number().over(w2),
+        n_steps=ends._rn.count().over(ibis.window(group_by="journey_id")),
         n_touch=ends._rn - ends._rn.lag().over(w2).fill_null(-1),
         _last_at="occurred_at",
     )
-    steps = runs.group_by(_jid=runs.journey_id).agg(_n=runs._run.max())
-    joined = outcome.left_join(steps, outcome.path_key == steps._jid)
-    paths = joined.select(
-        "path_key", n_steps=joined._n.fill_null(0).cast("int64"),
-        conversions="conversions", revenue="revenue", nulls=1.0 - joined.conversions,
-        _end_at="_end_at",
-    )
-    made = []
-    if cache:
-        paths = paths.cache()
-        made.append(paths)
     both = runs.join(paths, runs.journey_id == paths.path_key)
     seconds = both._end_at.epoch_seconds() - both._last_at.epoch_seconds()
     touches = both.select(
-        "path_key", step=(both._run - 1).cast("int64"), n_steps="n_steps", label="label",
-        is_direct="is_direct", n_touch=both.n_touch.cast("int64"),
-        days_before=seconds.cast("float64") / 86400.0,
+        "path_key", step=both.step.cast("int64"), n_steps=both.n_steps.cast("int64"),
+        label="label", prev_label="prev_label", is_direct="is_direct",
+        n_touch=both.n_touch.cast("int64"), days_before=seconds.cast("float64") / 86400.0,
         conversions="conversions", revenue="revenue", nulls="nulls",
     )
     if cache:
@@ -180,6 +183,7 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
 def local_executor() -> Executor:
     """An executor on a private in-memory DuckDB (for tables that live in memory)."""
     con = ibis.duckdb.connect()
+    con.raw_sql("SET enable_progress_bar = false")  # a library call must not draw on stderr
     return con.execute
 
 
@@ -191,15 +195,18 @@ def _from_steps(table: pd.DataFrame, steps: Steps, *, direct: Sequence[str],
     conv = table["total_conversions"].to_numpy(dtype="float64")
     rev = table["total_conversion_value"].to_numpy(dtype="float64")
     nulls = table["total_null"].to_numpy(dtype="float64")
+    step = np.arange(len(key), dtype=np.int64) - starts
+    before = pa.array(np.arange(len(key), dtype=np.int64) - 1, mask=step == 0)
+    prev = steps.labels.take(before)  # NULL at step 0
     touches = pa.table({
-        "path_key": key, "step": np.arange(len(key), dtype=np.int64) - starts,
-        "n_steps": lens[key], "label": steps.labels,
+        "path_key": key, "step": step,
+        "n_steps": lens[key], "label": steps.labels, "prev_label": prev,
         "is_direct": pc.is_in(steps.labels, value_set=pa.array(list(direct), pa.string())),
         "n_touch": np.ones(len(key), dtype=np.int64),
         "days_before": pa.nulls(len(key), pa.float64()), "conversions": conv[key],
         "revenue": rev[key], "nulls": nulls[key],
     })
-    paths = pd.DataFrame({"path_key": np.arange(len(lens), dtype=np.int64), "n_steps": lens,
+    paths = pd.DataFrame({"path_key": np.arange(len(lens), dtype=np.int64), "touched": lens > 0,
                           "conversions": conv, "revenue": rev, "nulls": nulls})
     return PathSource(ibis.memtable(touches), ibis.memtable(paths), local_executor(),
                       level=level, has_time=False)
@@ -211,7 +218,7 @@ def from_path_frame(df: pd.DataFrame, *, sep: str = DEFAULT_SEP, level: str = "c
     """Paths of a ChannelAttribution table (validated: errors name the row). Steps named in
     ``exclude`` are dropped (a path left without steps counts as a path without touch)."""
     check_level(level)
-    table, steps = validate_paths(df, sep)
+    table, steps = validate_distinct(df, sep)
     names = set(resolve_exclude(exclude))
     if names:
         steps = steps.drop(names)
