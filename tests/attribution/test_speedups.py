@@ -3,9 +3,9 @@
 - a path table with one row per journey is merged into distinct paths before any model runs
   (``validate_distinct``): every model must give what it gives on the distinct-path table;
 - order-1 Markov reads the step before from ``prev_label`` instead of a window;
-- the counterfactual fit leaves out all-zero design columns and starts the folds of its
-  cross-validation from the fit on all journeys; above ``CV_MAX_JOURNEYS`` it chooses its
-  model on a random sample of journeys.
+- the counterfactual's logistic fits run on grouped rows by Newton's method (scikit-learn's
+  objective), start the folds of the cross-validation from the fit on all their journeys,
+  and above ``CV_MAX_JOURNEYS`` choose the model on a random sample of journeys.
 """
 
 from __future__ import annotations
@@ -120,19 +120,28 @@ def _design(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x, conv, n - conv
 
 
-def test_leaving_out_empty_columns_gives_the_same_fit() -> None:
+@pytest.mark.parametrize("c", [0.1, 1.0, 10.0])
+def test_grouped_newton_fit_equals_scikit_learn_on_ungrouped_rows(c: float) -> None:
     import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
 
     x, conv, nulls = _design()
-    fitted = fit(Spec("logistic", False, 1.0), sp.csr_matrix(x), conv, nulls)
-    assert fitted.columns is not None and 2 not in fitted.columns
+    fitted = fit(Spec("logistic", False, c), sp.csr_matrix(x), conv, nulls)
     y = np.r_[np.ones(400), np.zeros(400)]
-    full = LogisticRegression(C=1.0, solver="newton-cholesky", max_iter=200, tol=1e-10)
-    full.fit(np.vstack([x, x]), y, sample_weight=np.r_[conv, nulls])
-    assert abs(full.coef_[0, 2]) < 1e-9  # the empty column's coefficient is zero anyway
-    np.testing.assert_allclose(fitted.predict(sp.csr_matrix(x)), full.predict_proba(x)[:, 1],
-                               atol=1e-5)
+    ref = LogisticRegression(C=c, solver="newton-cholesky", max_iter=200, tol=1e-10)
+    ref.fit(np.vstack([x, x]), y, sample_weight=np.r_[conv, nulls])
+    np.testing.assert_allclose(fitted.estimator.coef_, ref.coef_, atol=1e-6)
+    np.testing.assert_allclose(fitted.estimator.intercept_, ref.intercept_, atol=1e-6)
+    np.testing.assert_allclose(fitted.predict(sp.csr_matrix(x)), ref.predict_proba(x)[:, 1],
+                               atol=1e-7)
+
+
+def test_grouped_fit_of_an_empty_column_is_zero() -> None:
+    import scipy.sparse as sp
+
+    x, conv, nulls = _design(2)
+    fitted = fit(Spec("logistic", True, 1.0), sp.csr_matrix(x), conv, nulls)
+    assert fitted.estimator.coef_[0, 2] == 0.0
 
 
 def test_warm_started_fit_reaches_the_same_optimum() -> None:
@@ -145,7 +154,8 @@ def test_warm_started_fit_reaches_the_same_optimum() -> None:
     half_c, half_n = np.floor(conv / 2), np.floor(nulls / 2)
     cold = fit(spec, xs, half_c, half_n)
     warm = fit(spec, xs, half_c, half_n, start=start)
-    np.testing.assert_allclose(warm.predict(xs), cold.predict(xs), atol=1e-4)
+    np.testing.assert_allclose(warm.predict(xs), cold.predict(xs), atol=1e-9)
+    assert warm.estimator.n_iter_ < cold.estimator.n_iter_
 
 
 def test_cv_sample_keeps_small_data_and_thins_large_data() -> None:

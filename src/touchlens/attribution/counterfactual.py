@@ -1,11 +1,14 @@
 """Counterfactual (data-driven) attribution: a fitted conversion model, split by Shapley.
 
 1. Fit P(conversion | journey features) (:mod:`.features`) by L2-regularised logistic
-   regression, the same with pairwise interactions, or gradient boosting (scikit-learn),
+   regression (scikit-learn's objective, solved by Newton's method on grouped rows:
+   :mod:`.logit`), the same with pairwise interactions, or gradient boosting (scikit-learn),
    weighted by the journeys behind each distinct pattern. ``model="auto"`` keeps the
    candidate (main effects C = 1; interactions C = 0.1 or 1) with the lowest
    cross-validated log-loss (K folds over journeys: each pattern's counts are split at random
-   into folds); gradient boosting is opt-in (``model="gbm"``: slower to fit and to query).
+   into folds; at most ``CV_MAX_JOURNEYS`` journeys, a random sample above that, the chosen
+   model then refitted on all); gradient boosting is opt-in (``model="gbm"``: slower to fit
+   and to query).
 2. For every journey, the game v(T) = P̂(journey with only the touches of labels in T) is
    split by its exact Shapley value over the journey's labels (≤ ``EXACT_MAX`` labels;
    permutation sampling beyond). φ_j is the expected conversions the journey loses when
@@ -36,6 +39,7 @@ from touchlens.attribution.features import (
     patterns_expr,
     subset_rows,
 )
+from touchlens.attribution.logit import BinomialLogit, fit_binomial_logit
 from touchlens.attribution.paths import NONE, PathSource
 from touchlens.attribution.shapley import BASELINE, exact_from_values, sampled
 from touchlens.errors import ConfigError
@@ -47,7 +51,6 @@ CV_MAX_JOURNEYS = 250_000  # model choice on at most this many journeys (a rando
 C_GRID = (0.1, 1.0, 10.0)
 MODELS = ("auto", "logistic", "logistic_interactions", "gbm")
 MIN_PAIR_JOURNEYS = 50.0
-DENSE_MAX = 40_000_000  # cells of the design below which the fit uses a dense matrix
 RECENCY = False  # measured: recency to the journey's end leaks the outcome (docs)
 
 
@@ -82,73 +85,54 @@ def candidates(model: str) -> list[Spec]:
 
 
 class Fitted:
-    """A fitted spec: ``predict(X)`` → P̂(conversion) per row. ``columns``: the design
-    columns the estimator saw (None: all)."""
+    """A fitted spec: ``predict(X)`` → P̂(conversion) per row."""
 
-    def __init__(self, spec: Spec, estimator: Any, columns: np.ndarray | None = None) -> None:
-        self.spec, self.estimator, self.columns = spec, estimator, columns
+    def __init__(self, spec: Spec, estimator: Any) -> None:
+        self.spec, self.estimator = spec, estimator
 
     def predict(self, x: Any) -> np.ndarray:
         if self.estimator is None:
             return np.zeros(x.shape[0])
-        if self.columns is not None:
-            x = x[:, self.columns]
         if self.spec.kind == "gbm":
             x = x.toarray()
         return self.estimator.predict_proba(x)[:, 1]
 
-
-    def coefficients(self, n_columns: int) -> tuple[np.ndarray, float] | None:
-        """(coefficient per design column, intercept) of a logistic fit; None otherwise."""
-        if self.spec.kind != "logistic" or not hasattr(self.estimator, "coef_"):
+    def coefficients(self) -> tuple[np.ndarray, float] | None:
+        """(β, intercept) of a logistic fit; None otherwise."""
+        if not isinstance(self.estimator, BinomialLogit):
             return None
-        coef = np.zeros(n_columns)
-        coef[slice(None) if self.columns is None else self.columns] = self.estimator.coef_[0]
-        return coef, float(self.estimator.intercept_[0])
+        return self.estimator.coef_[0], float(self.estimator.intercept_[0])
 
 
 def fit(spec: Spec, x: Any, conversions: np.ndarray, nulls: np.ndarray, seed: int = 0,
         start: Fitted | None = None) -> Fitted:
     """Fit ``spec`` on pattern rows ``x`` weighted by their conversions and nulls.
 
-    ``start``: a logistic fit of the same spec to start the solver from (the folds of the
-    cross-validation start at the fit on all journeys: the optimum of this strictly convex
-    problem is the same from any start, it is only reached in fewer Newton steps).
+    Logistic specs are fitted on the grouped rows by :mod:`.logit` (scikit-learn's
+    objective, solved to a tight tolerance). ``start``: a logistic fit of the same spec to
+    begin from (the folds of the cross-validation start at the fit on all their journeys:
+    the optimum of this strictly convex problem does not depend on the start, it is only
+    reached in fewer Newton steps).
     """
     import scipy.sparse as sp
+
+    has_conv, has_null = (conversions > 0).any(), (nulls > 0).any()
+    if not (has_conv and has_null):  # all converted or none did: P̂ is constant
+        return Fitted(spec, None) if has_null else _constant(spec)
+    if spec.kind == "logistic":
+        init = start.coefficients() if start is not None else None
+        return Fitted(spec, fit_binomial_logit(x, conversions, nulls, c=spec.c, start=init))
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
     y = np.r_[np.ones(x.shape[0]), np.zeros(x.shape[0])]
     w = np.r_[conversions, nulls]
     keep = w > 0
-    if len(np.unique(y[keep])) < 2:  # all converted or none did: P̂ is constant
-        return Fitted(spec, None) if not (y[keep] == 1).all() else _constant(spec)
     xx = sp.vstack([x, x]).tocsr()[keep]
-    # columns without any non-zero value (recency slots when recency is off, pairs never
-    # seen in these rows) get a zero coefficient under L2 whether present or not; leaving
-    # them out gives the same fit and the Newton steps cost ∝ columns²
-    used = np.flatnonzero(np.diff(xx.tocsc().indptr) > 0)
-    columns = None if len(used) == xx.shape[1] else used
-    if columns is not None:
-        xx = xx[:, columns]
-    if spec.kind == "gbm":
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        est = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05,
-                                             max_leaf_nodes=15, l2_regularization=1.0,
-                                             early_stopping=False, random_state=seed)
-        est.fit(xx.toarray(), y[keep], sample_weight=w[keep])
-    else:
-        from sklearn.linear_model import LogisticRegression
-
-        dense = xx.shape[0] * xx.shape[1] <= DENSE_MAX  # Newton on dense rows: 4-5 steps
-        est = LogisticRegression(C=spec.c, solver="newton-cholesky" if dense else "lbfgs",
-                                 max_iter=200 if dense else 2000, warm_start=start is not None)
-        init = start.coefficients(x.shape[1]) if start is not None else None
-        if init is not None:
-            est.coef_ = init[0][None, :] if columns is None else init[0][None, columns]
-            est.intercept_ = np.array([init[1]])
-        est.fit(xx.toarray() if dense else xx, y[keep], sample_weight=w[keep])
-    return Fitted(spec, est, columns)
+    est = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05,
+                                         max_leaf_nodes=15, l2_regularization=1.0,
+                                         early_stopping=False, random_state=seed)
+    est.fit(xx.toarray(), y[keep], sample_weight=w[keep])
+    return Fitted(spec, est)
 
 
 def _constant(spec: Spec) -> Fitted:

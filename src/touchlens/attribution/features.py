@@ -144,10 +144,12 @@ class Design:
         return p[keep], c[keep], v[keep], o[keep]
 
     def _pair_entries(self, pt: Patterns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        code = {int(a) * self.n_labels + int(b): i for i, (a, b) in enumerate(self.pairs)}
+        lookup = np.full(self.n_labels * self.n_labels, -1, dtype=np.int64)
+        if len(self.pairs):
+            lookup[self.pairs[:, 0] * self.n_labels + self.pairs[:, 1]] = np.arange(
+                len(self.pairs))
         a_idx, b_idx = _item_pairs(pt)
-        keys = pt.item_label[a_idx] * self.n_labels + pt.item_label[b_idx]
-        col = np.array([code.get(int(x), -1) for x in keys], dtype=np.int64)
+        col = lookup[pt.item_label[a_idx] * self.n_labels + pt.item_label[b_idx]]
         ok = col >= 0
         owner = (np.left_shift(np.int64(1), pt.item_pos[a_idx])
                  | np.left_shift(np.int64(1), pt.item_pos[b_idx]))
