@@ -185,3 +185,28 @@ def test_counterfactual_notes_say_how_many_journeys_chose_the_model(monkeypatch)
     if notes["model"] == result.attrs["notes"]["counterfactual"]["model"]:
         np.testing.assert_allclose(merged["conversions_x"], merged["conversions_y"],
                                    rtol=1e-3, atol=0.5)
+
+
+def test_subset_values_by_zeta_transform_equal_predictions_on_built_rows() -> None:
+    from touchlens.attribution.counterfactual import subset_values
+    from touchlens.attribution.features import (
+        Design,
+        frequent_pairs,
+        parse_patterns,
+        patterns_expr,
+        subset_rows,
+    )
+
+    source = from_path_frame(journeys_table(3_000, 7))
+    pt = parse_patterns(source.execute(patterns_expr(source)))
+    design = Design(len(pt.labels), frequent_pairs(pt, 5.0), False)
+    assert len(design.pairs)  # interactions take part
+    x = design.full_matrix(pt)
+    model = fit(Spec("logistic", True, 1.0), x, pt.conversions, pt.nulls)
+    entries = design.entries(pt)
+    for k in (1, 2, 3):
+        part = np.flatnonzero(pt.k == k)
+        masks = np.arange(1 << k, dtype=np.int64)
+        built = model.predict(subset_rows(design, pt, part, masks, entries))
+        fast = subset_values(model.coefficients(), pt, part, k, entries)
+        np.testing.assert_allclose(fast.ravel(), built, rtol=1e-12, atol=1e-12)

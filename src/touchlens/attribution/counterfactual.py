@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from touchlens.attribution.features import (
     Design,
@@ -207,10 +208,34 @@ def cross_validate(specs: list[Spec], design_for: dict[bool, Design], pt: Patter
     return out, full, float(conv.sum() + nulls.sum())
 
 
+def subset_values(coefficients: tuple[np.ndarray, float], pt: Patterns,
+                  patterns: np.ndarray, k: int, entries: tuple[np.ndarray, ...]
+                  ) -> np.ndarray:
+    """P̂ of every subset of labels of each pattern (m × 2^k) for a logistic model.
+
+    The linear predictor of subset T is b + Σ_{entries e, owner(e) ⊆ T} β_col(e) · value(e):
+    put each entry's term at its owner's mask, then sum over subsets (the zeta transform,
+    k passes over the m × 2^k table) — no design rows are built.
+    """
+    beta, intercept = coefficients
+    p, c, v, o = entries
+    m, size = len(patterns), 1 << k
+    where = np.full(len(pt), -1, dtype=np.int64)
+    where[patterns] = np.arange(m)
+    sel = np.flatnonzero(where[p] >= 0)
+    z = np.bincount(where[p[sel]] * size + o[sel], weights=beta[c[sel]] * v[sel],
+                    minlength=m * size).reshape(m, size)
+    for bit in range(k):
+        half = z.reshape(m, -1, 2, 1 << bit)  # [..., 0, :] lacks the bit, [..., 1, :] has it
+        half[:, :, 1, :] += half[:, :, 0, :]
+    return expit(z + intercept)
+
+
 def shapley_credit(model: Fitted, design: Design, pt: Patterns, weights: np.ndarray,
                    rng: np.random.Generator) -> tuple[np.ndarray, dict]:
     """Σ_patterns weight · φ per label (exact ≤ EXACT_MAX labels, sampled beyond)."""
     entries = design.entries(pt)
+    linear = model.coefficients()
     starts = np.cumsum(pt.k) - pt.k
     credit = np.zeros(len(pt.labels))
     var = np.zeros(len(pt.labels))
@@ -225,7 +250,8 @@ def shapley_credit(model: Fitted, design: Design, pt: Patterns, weights: np.ndar
             step = max(1, 100_000 >> int(k))
             for s in range(0, len(idx), step):
                 part = idx[s:s + step]
-                v = model.predict(subset_rows(design, pt, part, masks, entries))
+                v = (subset_values(linear, pt, part, int(k), entries) if linear is not None
+                     else model.predict(subset_rows(design, pt, part, masks, entries)))
                 phi = exact_from_values(v.reshape(len(part), len(masks)))
                 np.add.at(credit, labels[s:s + step].ravel(), (phi * weights[part, None]).ravel())
             continue
