@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +17,14 @@ from touchlens.errors import ConfigError
 
 if TYPE_CHECKING:
     from touchlens.workspace import Workspace
+
+class Period(StrEnum):
+    """Calendar periods the per-period commands split by (``--period``)."""
+
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+
 
 DB_HELP = "Workspace file (DuckDB). Default: $TOUCHLENS_DB, else ./touchlens.duckdb."
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from touchlens.cli.deps import DbOption, open_workspace, resolve_db
+from touchlens.cli.deps import DbOption, Period, open_workspace, resolve_db
 from touchlens.cli.output import (
     Column,
     OutputFormat,
@@ -48,12 +48,6 @@ class Unit(StrEnum):
     day = "day"
     week = "week"
     month = "month"
-
-
-class Period(StrEnum):
-    week = "week"
-    month = "month"
-    quarter = "quarter"
 
 
 class CohortBy(StrEnum):

@@ -19,7 +19,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from touchlens.cli.deps import DbOption, open_workspace, resolve_db
+from touchlens.cli.deps import DbOption, Period, open_workspace, resolve_db
 from touchlens.cli.output import (
     SMALL_N_NOTE,
     Column,
@@ -61,12 +61,6 @@ class By(StrEnum):
     month = "month"
     quarter = "quarter"
     all = "all"
-
-
-class Period(StrEnum):
-    week = "week"
-    month = "month"
-    quarter = "quarter"
 
 
 class Mode(StrEnum):
