@@ -3,7 +3,8 @@
 (``mam``) in the same run where they import.
 
     python benchmarks/attribution.py [--journeys 100000,1000000] [--ten-million]
-                                     [--models all] [--peers channelattribution,mam]
+                                     [--models markov first,last,linear all ...]
+                                     [--peers channelattribution,mam]
                                      [--seed 0] [--keep DIR]
 
 Data: journeys of ~5 touches (1 + Poisson(4)) over 12 channels, no channel twice in a row,
@@ -241,7 +242,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--journeys", default="100000,1000000")
     ap.add_argument("--ten-million", action="store_true", help="also 10,000,000 journeys")
-    ap.add_argument("--models", default="all-models", help="comma list of touchlens models")
+    ap.add_argument("--models", nargs="+", default=["all-models"],
+                    help="touchlens models, space-separated (a comma list is one call, e.g. "
+                         "first,last,linear as ChannelAttribution's heuristic_models)")
     ap.add_argument("--peers", default="channelattribution,mam")
     ap.add_argument("--routes", default="touches,journeys,paths")
     ap.add_argument("--seed", type=int, default=0)
@@ -250,7 +253,7 @@ def main() -> None:
     args = ap.parse_args()
     sizes = [int(x) for x in args.journeys.split(",")] + ([10_000_000] if args.ten_million
                                                           else [])
-    models = TOUCHLENS_MODELS if args.models == "all-models" else args.models.split(",")
+    models = TOUCHLENS_MODELS if args.models == ["all-models"] else args.models
     peers = [p for p in args.peers.split(",") if p and importable(p)]
     skipped = sorted(set(filter(None, args.peers.split(","))) - set(peers))
     folder = args.keep or Path(tempfile.mkdtemp(prefix="touchlens-bench-"))

@@ -210,3 +210,40 @@ def test_subset_values_by_zeta_transform_equal_predictions_on_built_rows() -> No
         built = model.predict(subset_rows(design, pt, part, masks, entries))
         fast = subset_values(model.coefficients(), pt, part, k, entries)
         np.testing.assert_allclose(fast.ravel(), built, rtol=1e-12, atol=1e-12)
+
+
+def test_lazy_journey_sources_are_materialised_once_per_call_when_read_twice(monkeypatch
+                                                                            ) -> None:
+    import ibis
+
+    from touchlens.attribution import engine
+    from touchlens.attribution.paths import from_journey_events
+
+    rng = np.random.default_rng(11)
+    n = 600
+    jid = rng.integers(0, 150, n).astype(str)
+    touches = pd.DataFrame({
+        "journey_id": jid, "customer_id": jid, "event_id": np.arange(n).astype(str),
+        "occurred_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(
+            rng.integers(0, 10_000, n), unit="min"),
+        "channel": rng.choice(LABELS, n), "touchpoint": rng.choice(LABELS, n),
+        "is_conversion": rng.random(n) < 0.1, "revenue": rng.uniform(0, 50, n)})
+    con = ibis.duckdb.connect()
+    con.create_table("touches", touches)
+    queries: list[str] = []
+
+    def execute(expr):
+        queries.append(ibis.to_sql(expr, dialect="duckdb"))
+        return con.execute(expr)
+
+    source = from_journey_events(con.table("touches"), execute)
+    assert not source.materialised
+    before = set(con.list_tables())
+    auto = engine.attribute(source, ["shapley", "markov"])
+    assert set(con.list_tables()) == before  # the temp tables are released
+    windows_auto = sum("OVER" in q for q in queries)
+    queries.clear()
+    monkeypatch.setattr(engine, "scans", lambda models, bootstrap=0: 0)
+    plain = engine.attribute(source, ["shapley", "markov"])
+    assert windows_auto < sum("OVER" in q for q in queries)
+    pd.testing.assert_frame_equal(auto, plain)

@@ -125,17 +125,14 @@ def workspace_attribution(ws: Workspace, model: str | Sequence[str] = "all", *,
                           level: str = "channel",
                           exclude: str | Sequence[str] | None = DEFAULT_EXCLUDE,
                           anonymous: bool | None = None, **options: Any) -> pd.DataFrame:
-    """Attribution over the workspace's journeys (touch tables cached for the call)."""
+    """Attribution over the workspace's journeys."""
     models = engine.resolve_models(model)
     if anonymous is None:
         anonymous = anonymous_conversions(ws) > 0
-    # every model reads the touches more than once: materialise them for the call
-    source = workspace_source(ws, level=level, exclude=exclude, anonymous=anonymous,
-                              cache=True)
-    try:
-        result = engine.attribute(source, models, **options)
-    finally:
-        source.release()
+    # engine.attribute materialises the touches for the call when the models read them
+    # more than once (engine.scans); one Markov or one pass of rules reads them once
+    source = workspace_source(ws, level=level, exclude=exclude, anonymous=anonymous)
+    result = engine.attribute(source, models, **options)
     result.attrs["notes"] = {"scope": {
         "excluded": list(resolve_exclude(exclude)),
         "anonymous_journeys": "kept" if anonymous else "dropped"}} | result.attrs["notes"]

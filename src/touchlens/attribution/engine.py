@@ -59,6 +59,13 @@ def resolve_models(model: str | Sequence[str], *, has_time: bool = True) -> list
     return list(dict.fromkeys(out))
 
 
+def scans(models: Sequence[str], bootstrap: int = 0) -> int:
+    """How many queries over the touches ``models`` make (all rules share one)."""
+    n = 1 if any(m in RULES for m in models) else 0
+    per = {"markov": 2 if bootstrap else 1, "shapley": 2, "counterfactual": 1}
+    return n + sum(per.get(m, 0) for m in models)
+
+
 def totals(source: PathSource) -> tuple[float, float, float, float]:
     """(conversions, revenue, conversions without touch, their revenue) of the source."""
     p = source.paths
@@ -95,6 +102,16 @@ def attribute(source: PathSource, model: str | Sequence[str] = "all", *,
     """Attribution by ``model`` over ``source`` (see the module docstring for the columns)."""
     bootstrap = check_bootstrap(bootstrap)
     models = resolve_models(model, has_time=source.has_time)
+    if not source.materialised and scans(models, bootstrap) > 1:
+        cached = source.cached()  # the journey windows run once, not once per query
+        try:
+            return attribute(cached, models, half_life_days=half_life_days,
+                             position_weights=position_weights, markov_order=markov_order,
+                             shapley_value=shapley_value,
+                             counterfactual_model=counterfactual_model, bootstrap=bootstrap,
+                             seed=seed, confidence=confidence)
+        finally:
+            cached.release()
     level = source.level
     parts: list[pd.DataFrame] = []
     notes: dict[str, Any] = {}

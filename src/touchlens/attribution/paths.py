@@ -70,7 +70,12 @@ class PathSource:
     execute: Executor
     level: str = "channel"
     has_time: bool = False
+    lazy: bool = False  # the tables are expressions over the journeys (windows re-run per query)
     _cached: list[ir.Table] = field(default_factory=list, repr=False)
+
+    @property
+    def materialised(self) -> bool:
+        return not self.lazy or bool(self._cached)
 
     def cached(self) -> PathSource:
         """The same source with both tables materialised once in the backend (temp tables)."""
@@ -177,7 +182,7 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
         touches = touches.cache()
         made.append(touches)
     return PathSource(touches, paths.drop("_end_at"), execute, level=level, has_time=True,
-                      _cached=made)
+                      lazy=True, _cached=made)
 
 
 def local_executor() -> Executor:
