@@ -157,6 +157,9 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
         paths = paths.cache()
         made.append(paths)
     touch = t.filter(t._touch)
+    # only what the steps need goes through the windows (the sorts carry every column)
+    touch = touch.select("journey_id", "occurred_at", "event_id", "_label",
+                         _direct=touch.channel.isin(list(direct)))
     # a run of one label ends where the next touch has another label; keep the run ends
     w = ibis.window(group_by="journey_id", order_by=["occurred_at", "event_id"])
     touch = touch.mutate(_rn=ibis.row_number().over(w), _next=touch._label.lead().over(w))
@@ -164,7 +167,7 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
     w2 = ibis.window(group_by="journey_id", order_by="_rn")
     runs = ends.select(
         "journey_id", label="_label", prev_label=ends._label.lag().over(w2),
-        is_direct=ends.channel.isin(list(direct)),
+        is_direct="_direct",
         step=ibis.row_number().over(w2),
         n_steps=ends._rn.count().over(ibis.window(group_by="journey_id")),
         n_touch=ends._rn - ends._rn.lag().over(w2).fill_null(-1),
