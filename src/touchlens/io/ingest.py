@@ -3,6 +3,9 @@
 Invariant (tested): ``rows_in = stored + quarantined + duplicates`` for every file.
 ``duplicates`` counts rows whose key is already stored (or repeated inside the file), and the
 bad rows of a file that was already ingested (its quarantine rows are not written twice).
+
+Parquet event files on DuckDB take the bulk path of :mod:`touchlens.io.ingest_bulk` (the
+rules as SQL inside DuckDB, same outcome); its docstring says which files qualify.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io as _io
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,14 +68,26 @@ def sha256_arrow(table: pa.Table) -> str:
 
 
 def ingest_path(store: Store, path: str | Path, kind: str, *, fmt: str | None = None,
-                mapping: Mapping | None = None, settings: Settings | None = None) -> IngestResult:
-    """Ingest one file. Raises UnreadableFileError/SchemaError when nothing can be read."""
+                mapping: Mapping | None = None, settings: Settings | None = None,
+                bulk: bool = True) -> IngestResult:
+    """Ingest one file. Raises UnreadableFileError/SchemaError when nothing can be read.
+
+    ``bulk=False``: never the bulk path (same outcome; the tests compare the two)."""
     path = Path(path)
     started = datetime.now(UTC)
     fmt = detect_format(path, fmt)
     if fmt == "ga4" and kind != "events":
         raise SchemaError(f"{path}: a GA4 export holds events; ingest it as kind 'events', "
                           f"not {kind!r}")
+    # imported here: the bulk path builds on this module (validate_frame, write_prepared)
+    from touchlens.io.ingest_bulk import bulk_source, ingest_bulk
+
+    mapping, settings = mapping or Mapping(), settings or Settings()
+    source = bulk_source(store, path, kind, fmt, mapping, settings) if bulk else None
+    if source is not None:
+        return ingest_bulk(store, source, file=str(path), sha256=sha256_file(path),
+                           mapping=mapping, settings=settings, started=started,
+                           salt=store.get_meta("pii_salt") or "")
     frame, bad_rows = read_file(path, fmt)
     return _ingest(store, frame, bad_rows, kind, file=str(path), sha256=sha256_file(path),
                    mapping=mapping, settings=settings, started=started,
@@ -122,6 +138,27 @@ def _ingest(store: Store, frame: pd.DataFrame, bad_rows: list[BadRow], kind: str
 def _prepare(frame: pd.DataFrame, bad_rows: list[BadRow], kind: str, *, file: str,
              sha256: str, mapping: Mapping | None, settings: Settings | None,
              started: datetime, salt: str, ai_arrivals: bool = True) -> Prepared:
+    validated = validate_frame(frame, bad_rows, kind, file=file, mapping=mapping,
+                               settings=settings, salt=salt, ai_arrivals=ai_arrivals)
+    return Prepared(kind, file, sha256, started, validated.rows_in, validated.problems,
+                    _first_per_key(validated.good, S.KINDS[kind]["key"]),
+                    validated.ignored_columns)
+
+
+@dataclass
+class Validated:
+    """Raw rows validated: ``good`` in input order (store schema), ``problems`` by row."""
+
+    rows_in: int
+    good: pa.Table
+    problems: pd.DataFrame  # ROW, field, reason, raw (PII hashed)
+    ignored_columns: list[str]
+
+
+def validate_frame(frame: pd.DataFrame, bad_rows: list[BadRow], kind: str, *, file: str,
+                   mapping: Mapping | None, settings: Settings | None, salt: str,
+                   ai_arrivals: bool = True) -> Validated:
+    """Map, tag AI-assistant arrivals (events) and validate the raw rows of a reader."""
     settings = settings or Settings()
     mapping = mapping or Mapping()
     if len(frame.columns) > 1 or len(frame):
@@ -137,24 +174,26 @@ def _prepare(frame: pd.DataFrame, bad_rows: list[BadRow], kind: str, *, file: st
     problems = _problem_rows(bad_rows, checked.problems if checked else None)
     problems["raw"] = [hash_pii_text(r, salt, phones=False) for r in problems["raw"]]
     good = checked.good if checked else S.TABLES[kind].empty_table()
-    return Prepared(kind, file, sha256, started, rows_in, problems,
-                    _first_per_key(good, S.KINDS[kind]["key"]),
-                    checked.ignored_columns if checked else [])
+    return Validated(rows_in, good, problems, checked.ignored_columns if checked else [])
 
 
-def write_prepared(store: Store, prepared: Prepared, *,
-                   lookup: KeyLookup | None = None) -> IngestResult:
+def write_prepared(store: Store, prepared: Prepared, *, lookup: KeyLookup | None = None,
+                   insert: Callable[[], int] | None = None) -> IngestResult:
     """Write a prepared batch in one transaction (all or nothing).
 
     ``lookup``: the batch's keys already stored, when the caller looked them up in the
     same transaction (the collector does, :meth:`Store.existing_keys`): the insert reuses it.
+    ``insert``: writes the batch's rows and returns how many were new, instead of inserting
+    ``prepared.unique`` (the bulk path's SQL does).
     """
     kind, file, sha256, unique = prepared.kind, prepared.file, prepared.sha256, prepared.unique
     problems, rows_in = prepared.problems, prepared.rows_in
     batch_id = uuid.uuid4().hex
     seen_before = _already_ingested(store, kind, sha256)
     with store.transaction():
-        if kind == "touchpoints":  # the user's latest description of a touchpoint wins
+        if insert is not None:
+            stored = insert()
+        elif kind == "touchpoints":  # the user's latest description of a touchpoint wins
             store.delete_where("touchpoints", "touchpoint", unique["touchpoint"].to_pylist())
             stored = store.append("touchpoints", unique)
         else:

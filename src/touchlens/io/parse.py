@@ -92,14 +92,17 @@ def timestamps(s: pd.Series, fmt: str | None = None,
         parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us, UTC]")
         fmt_arg = fmt or "ISO8601"
         aware = present & has_offset
+        # to µs before assigning: a 7-9 digit fraction parses at ns, which the µs column
+        # refuses (it raised); the sub-µs digits are dropped, as for typed ns timestamps
         if aware.any():
-            parsed[aware] = pd.to_datetime(text[aware], format=fmt_arg, utc=True, errors="coerce")
+            parsed[aware] = pd.to_datetime(text[aware], format=fmt_arg, utc=True,
+                                           errors="coerce").astype(parsed.dtype)
         naive = present & ~has_offset
         if naive.any():
             local = pd.to_datetime(text[naive], format=fmt_arg, errors="coerce")
             if getattr(local.dt, "tz", None) is None:
                 local = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-            parsed[naive] = local.dt.tz_convert("UTC")
+            parsed[naive] = local.dt.tz_convert("UTC").astype(parsed.dtype)
         bad = present & parsed.isna()
     parsed = parsed.astype("datetime64[us, UTC]")
     out_of_range = parsed.notna() & ((parsed < MIN_TS) | (parsed >= MAX_TS))

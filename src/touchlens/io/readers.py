@@ -209,11 +209,30 @@ def _flatten(value: object) -> object:
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
+    return arrow_to_frame(_parquet_table(path))
+
+
+def read_parquet_rows(path: Path, positions: list[int]) -> pd.DataFrame:
+    """The rows at ``positions`` (0-based, ascending) of :func:`read_parquet`'s frame, with
+    its index, row numbers and dtypes: an integer column holding a NULL anywhere in the file
+    is float64 there (a boolean one object), so it is here too, whatever rows are taken."""
+    table = _parquet_table(path)
+    frame = table.take(pa.array(positions, pa.int64())).to_pandas(types_mapper=None)
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if column.null_count and pa.types.is_integer(column.type):
+            frame[name] = frame[name].astype("float64")
+        elif column.null_count and pa.types.is_boolean(column.type):
+            frame[name] = frame[name].astype(object)
+    frame.index = pd.Index(positions, dtype="int64")
+    frame[ROW] = pd.Series([p + 1 for p in positions], index=frame.index, dtype="int64")
+    return frame
+
+
+def _parquet_table(path: Path) -> pa.Table:
     try:
-        table = pq.read_table(path)
+        return pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise UnreadableFileError(f"{path}: not a Parquet file ({exc})") from exc
-    return arrow_to_frame(table)
 
 
 def arrow_to_frame(table: pa.Table) -> pd.DataFrame:

@@ -185,6 +185,16 @@ def _attributes(v: object) -> str | None:
     return json.dumps(obj, ensure_ascii=False, default=str) if obj else None
 
 
+def stored_attributes(text: str) -> str | None:
+    """What the validators store for the ``attributes`` text of a row with nothing else to
+    merge into it: the JSON object re-serialised (``{}`` → None). ValueError when the text is
+    not canonical (blanks around it, not a JSON object): the full validators decide."""
+    try:
+        return _attributes(text)
+    except _Odd as exc:
+        raise ValueError(f"not a canonical attributes text: {text[:60]!r}") from exc
+
+
 def problems(split: Split, rest_problems: pd.DataFrame | None = None) -> pd.DataFrame:
     """The rows rejected here and by the full path, by row number."""
     here = pd.DataFrame(split.problems, columns=[ROW, "field", "reason", "raw"])

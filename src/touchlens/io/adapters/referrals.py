@@ -46,7 +46,7 @@ def _norm(v: object) -> str:
     return re.sub(r"[\s\-/.]+", "_", str(v).strip().lower())
 
 
-def _hits(s: pd.Series) -> np.ndarray:
+def referral_hits(s: pd.Series) -> np.ndarray:
     try:
         arr = pa.array(s, type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: compare their text
@@ -90,7 +90,7 @@ def tag_ai_arrivals(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     candidate = np.zeros(len(frame), dtype=bool)
     for col in cols:
-        candidate |= _hits(frame[col])
+        candidate |= referral_hits(frame[col])
     if not candidate.any():
         return frame
     channel = frame["channel"] if "channel" in frame.columns else pd.Series(None, frame.index)
