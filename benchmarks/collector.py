@@ -1,12 +1,22 @@
 """Collector benchmark: a bounded load generator against ``touchlens serve`` on loopback.
 
     python benchmarks/collector.py [--requests 600] [--batch 100] [--concurrency 4]
-                                   [--bad 0.01] [--dup 0.01] [--seed 0] [--db PATH]
+                                   [--rate 0] [--bad 0.01] [--dup 0.01] [--seed 0] [--db PATH]
 
 Starts the server in a child process on 127.0.0.1 (a free port) over a fresh workspace (or a
 copy of ``--db``, e.g. the demo's), sends exactly ``--requests`` batches of ``--batch``
-events from ``--concurrency`` workers (a fraction ``--bad`` of items invalid, ``--dup``
-resent), then stops the server and checks that nothing was lost:
+events (a fraction ``--bad`` of items invalid, ``--dup`` resent), then stops the server and
+checks that nothing was lost. Two ways of sending:
+
+- closed loop (default): ``--concurrency`` workers, each sending its next batch when the
+  previous one is answered. Throughput and latency are tied: latency = concurrency /
+  request rate, so this measures how fast the server can go;
+- open loop (``--rate R``): batch *i* is sent at start + *i*/R seconds whatever the answers
+  (as independent clients do), and its latency is counted from that scheduled time, so a
+  server falling behind shows up in the latency (no coordinated omission). This measures
+  the latency at a given load, e.g. ``--rate 50 --batch 100`` = 5,000 events/s.
+
+The loss check:
 
     items sent = accepted + duplicates + rejected (answers)
     accepted   = new rows in ``events``;  rejected = new rows in ``quarantine``
@@ -109,6 +119,35 @@ async def _send(url: str, key: str, batches: list[list[dict]], concurrency: int
     return latencies, answers, wall
 
 
+async def _send_open(url: str, key: str, batches: list[list[dict]], rate: float
+                     ) -> tuple[list[float], list[dict], float]:
+    """Batch i sent at start + i / rate (open loop); latency from that scheduled time."""
+    bodies = [json.dumps(b).encode() for b in batches]
+    latencies: list[float] = []
+    answers: list[dict] = []
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits,
+                                 timeout=60) as client:
+        started = time.perf_counter()
+
+        async def one(i: int, body: bytes) -> None:
+            due = started + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            for _attempt in range(20):  # 503 = the writer's queue is full: back off
+                r = await client.post("/v1/events", content=body)
+                if r.status_code != 503:
+                    break
+                await asyncio.sleep(0.05)
+            latencies.append(time.perf_counter() - due)
+            r.raise_for_status()
+            answers.append(r.json())
+
+        await asyncio.gather(*(one(i, b) for i, b in enumerate(bodies)))
+        wall = time.perf_counter() - started
+    return latencies, answers, wall
+
+
 def _counts(db: Path) -> tuple[int, int]:
     with Workspace.open(db) as ws:
         return ws.store.count("events"), ws.store.count("quarantine")
@@ -138,6 +177,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="open loop: requests per second (0 = closed loop)")
     parser.add_argument("--bad", type=float, default=0.01)
     parser.add_argument("--dup", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
@@ -161,7 +202,8 @@ def main() -> None:
             _wait_ready(url, proc)
             _, warm_answers, _ = asyncio.run(_send(url, key, warm, args.concurrency))
             latencies, answers, wall = asyncio.run(
-                _send(url, key, batches, args.concurrency))
+                _send_open(url, key, batches, args.rate) if args.rate > 0
+                else _send(url, key, batches, args.concurrency))
             answers += warm_answers
         finally:
             proc.terminate()
@@ -176,8 +218,10 @@ def main() -> None:
         "accepted = new events stored": accepted == events_after - events_before,
         "rejected = new quarantine rows": rejected == quarantine_after - quarantine_before,
     }
+    how = (f"open loop at {args.rate:g} requests/s" if args.rate > 0
+           else f"{args.concurrency} concurrent")
     table = Table(title=f"Collector: {args.requests} requests × {args.batch} events "
-                        f"(+{args.warmup} warm-up), {args.concurrency} concurrent, loopback")
+                        f"(+{args.warmup} warm-up), {how}, loopback")
     for col in ("events sent", "accepted", "duplicates", "rejected", "wall s", "events/s",
                 "p50 ms", "p99 ms", "max ms"):
         table.add_column(col, justify="right")

@@ -1,6 +1,7 @@
 """Dashboard page load on the demo workspace: each page's API calls, cold and warm.
 
     python benchmarks/dashboard.py [--db /tmp/w/demo.duckdb] [--pages overview,attribution]
+                                   [--served [--think 3]]
 
 Builds the demo workspace first when ``--db`` does not exist (``touchlens demo``: 20,000
 customers, 90 days). For every page it starts a fresh app (empty result cache) over a copy of
@@ -8,6 +9,11 @@ the workspace and requests what the page's script requests, the way a browser do
 once (6 connections), then the same again (warm, served from the cache). A page's time is
 the wall time until its last answer; the table also lists the slowest call. Bounded: one
 cold and one warm load per page, no retries. The goal (issue 7) is < 2 s per page.
+
+``--served``: one app as ``touchlens serve`` runs it (warm-up at start, the slow panels
+prefetched after the first page view) and one visitor who opens the overview (the one-time
+link's landing page) and then each page in turn, ``--think`` seconds after the previous one
+has loaded; "cold" is then that first visit of each page.
 """
 
 from __future__ import annotations
@@ -71,10 +77,44 @@ def load(client: TestClient, calls: list[str]) -> tuple[float, str, float, list[
     return wall, url, slowest, [r[2] for r in results]
 
 
+def _row(slug: str, calls: list[str], cold: tuple, warm: float) -> dict:
+    wall, url, slowest, codes = cold
+    bad = [c for c in codes if c != 200]
+    flag = "" if wall < 2 else "  > 2 s"
+    print(f"{slug:<13} {len(calls):>5} {wall:>7.2f} {warm:>7.2f}  {url} "
+          f"({slowest:.2f} s){flag}{'  HTTP ' + str(bad) if bad else ''}", flush=True)
+    return {"page": slug, "calls": len(calls), "cold_s": round(wall, 2),
+            "warm_s": round(warm, 2), "slowest": url, "slowest_s": round(slowest, 2),
+            "errors": bad}
+
+
+def served_visit(db: Path, key: str, slugs: list[str], think: float) -> list[dict]:
+    """One visitor of a served app (warm-up, prefetch): the overview first, then the pages
+    in turn, ``think`` seconds apart."""
+    rows = []
+    with TestClient(create_app(ApiSettings(db=db), warm=True)) as client:
+        client.post("/login", data={"key": key})  # the session cookie, as a browser gets
+        order = ["overview"] + [s for s in slugs if s != "overview"]
+        for i, slug in enumerate(order):
+            if i:
+                time.sleep(think)
+            client.get("/" if slug == "overview" else f"/{slug}")  # the page: prefetch
+            calls = page_calls(slug)
+            cold = load(client, calls)
+            warm, *_ = load(client, calls)
+            if slug in slugs:
+                rows.append(_row(slug, calls, cold, warm))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", type=Path, default=Path("/tmp/w/demo.duckdb"))
     ap.add_argument("--pages", default=",".join(PAGES))
+    ap.add_argument("--served", action="store_true",
+                    help="one visitor of an app run as `touchlens serve` runs it")
+    ap.add_argument("--think", type=float, default=3.0,
+                    help="--served: seconds between a page's answers and the next page")
     ap.add_argument("--json", action="store_true", help="also print the rows as JSON")
     args = ap.parse_args()
     if not args.db.exists():
@@ -91,20 +131,17 @@ def main() -> None:
         print(f"workspace: {stats['customers']:,} customers, {stats['events']:,} events, "
               f"{stats['feedback']:,} feedback")
         print(f"{'page':<13} {'calls':>5} {'cold s':>7} {'warm s':>7}  slowest call (cold)")
-        for slug in args.pages.split(","):
+        if args.served:
+            print(f"(served: the overview first, then each page {args.think:g} s after the "
+                  "previous one loaded)")
+            rows = served_visit(db, key, args.pages.split(","), args.think)
+        for slug in [] if args.served else args.pages.split(","):
             calls = page_calls(slug)
             with TestClient(create_app(ApiSettings(db=db))) as client:
                 client.headers["Authorization"] = f"Bearer {key}"
-                cold, url, slowest, codes = load(client, calls)
+                cold = load(client, calls)
                 warm, *_ = load(client, calls)
-            bad = [c for c in codes if c != 200]
-            rows.append({"page": slug, "calls": len(calls), "cold_s": round(cold, 2),
-                         "warm_s": round(warm, 2), "slowest": url,
-                         "slowest_s": round(slowest, 2), "errors": bad})
-            flag = "" if cold < 2 else "  > 2 s"
-            print(f"{slug:<13} {len(calls):>5} {cold:>7.2f} {warm:>7.2f}  {url} "
-                  f"({slowest:.2f} s){flag}{'  HTTP ' + str(bad) if bad else ''}",
-                  flush=True)
+            rows.append(_row(slug, calls, cold, warm))
     if args.json:
         print(json.dumps(rows, indent=1))
 

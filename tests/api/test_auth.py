@@ -53,14 +53,33 @@ def test_x_api_key_header_works(served) -> None:
     assert r.status_code == 200
 
 
-def test_revoked_key_is_refused(served) -> None:
-    served.client.app.state.verified_keys = type(served.client.app.state.verified_keys)()
-    with served.client.app.state.touchlens.workspace() as ws:
-        key_id = served.read_key.split("_")[1]
-        assert revoke_key(ws, key_id)
+def test_revoked_key_is_refused_at_once(served) -> None:
+    """The key was verified (and remembered) by the first request; the revocation, a write
+    to api_keys, must end that at once, not when the cached verification expires."""
+    assert served.client.get("/v1/stats", headers=served.read).status_code == 200
+    assert served.client.post("/v1/events", json=[], headers=served.write).status_code == 200
+    state = served.client.app.state.touchlens
+    assert state.keys.get(served.read_key) is not None  # the next request skips the query
+    with state.workspace() as ws:
+        assert revoke_key(ws, served.read_key.split("_")[1])
     r = served.client.get("/v1/stats", headers=served.read)
     assert r.status_code == 401
     _no_data(r)
+    # the other key is verified again, and still works
+    assert served.client.post("/v1/events", json=[], headers=served.write).status_code == 200
+
+
+def test_revocation_racing_a_key_check_is_not_cached(served) -> None:
+    """A check that read the key before a revocation committed must not be remembered."""
+    from touchlens.api.deps import check_key
+
+    state = served.client.app.state.touchlens
+    generation = state.keys.generation()
+    state.keys.clear()  # what the revocation's write does, between the read and the put
+    state.keys.put(served.read_key, object(), generation)
+    assert state.keys.get(served.read_key) is None
+    assert check_key(state, served.read_key) is not None  # a fresh check is remembered
+    assert state.keys.get(served.read_key) is not None
 
 
 def test_cors_is_off_by_default(served) -> None:

@@ -15,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from touchlens import __version__
 from touchlens.api import errors
-from touchlens.api.deps import _VerifiedKeys
+from touchlens.api.arrivals import AnnounceArrivals
 from touchlens.api.limits import BodyLimit
 from touchlens.api.routers import (
     analytics,
@@ -62,7 +62,6 @@ def create_app(settings: ApiSettings, *, warm: bool = False) -> FastAPI:
     app = FastAPI(title="touchlens", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan)
     app.state.settings = settings
-    app.state.verified_keys = _VerifiedKeys()
     app.state.prefetch = warm  # the dashboard warms its slow pages after the first view
     errors.install(app)
     app.include_router(health.router)
@@ -76,25 +75,24 @@ def create_app(settings: ApiSettings, *, warm: bool = False) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type"])
+    app.add_middleware(AnnounceArrivals)  # inside the body limit: a 413 announces nothing
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 
 
 def _warm(state: AppState) -> None:
-    """Compute the overview's default panels once, so the first page view is quick."""
-    from touchlens.api.routers.charts import Chart, build
+    """Compute the overview's default panels once (as its requests ask for them: the same
+    cache keys), so the first page view is quick. The other pages' slow panels wait for a
+    page view (:func:`charts.prefetch`): a server that only collects events should not
+    spend its cores on analyses nobody looks at."""
+    from touchlens.api.routers.charts import Chart, chart_json
     from touchlens.api.scope import Scope
     from touchlens.charts import data as D
 
     scope = Scope()
     try:
         state.cached("kpis", scope, (), D.kpis)
-        for name in (Chart.trend, Chart.top_paths, Chart.journey_map):
-            state.cache.get_or_compute(
-                ("chart", name.value, scope.key(), (None, "from", "channel",
-                                                    "conversion_rate", 10)),
-                lambda name=name: build(state, scope, name, touchpoint=None,
-                                        direction="from", by="channel",
-                                        metric="conversion_rate", top=10).to_json())
+        for name in (Chart.trend, Chart.top_paths):  # as the overview asks for them
+            chart_json(state, scope, name)
     except Exception:  # warming is best effort: the request path reports real errors
         return

@@ -1,26 +1,33 @@
-"""Typed dependencies of the routes: the app state, the caller's key or session, the scope."""
+"""Typed dependencies of the routes: the app state, the caller's key or session, the scope.
+
+The dependencies are ``async``: FastAPI runs a plain ``def`` dependency on its thread pool,
+one hop per dependency and request, which the collector's hot path cannot afford. Whatever
+may block — the key query when a key is not in :class:`~touchlens.api.cache.VerifiedKeys`,
+the latest-event and segment look-ups of a scope — goes to the thread pool only then.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import threading
-import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request, status
+from starlette.concurrency import run_in_threadpool
 
 from touchlens.api.scope import Scope, make_scope
 from touchlens.api.security import KeyInfo, verify_key
 from touchlens.api.security.sessions import COOKIE
 from touchlens.api.state import AppState
 
-KEY_CACHE_SECONDS = 30.0
 
-
-def get_state(request: Request) -> AppState:
+def state_of(request: Request) -> AppState:
+    """The running app's :class:`AppState` (for sync code; routes use ``State``)."""
     return request.app.state.touchlens
+
+
+async def get_state(request: Request) -> AppState:
+    return state_of(request)
 
 
 State = Annotated[AppState, Depends(get_state)]
@@ -32,29 +39,6 @@ class Principal:
 
     scope: str
     key_id: str | None
-
-
-class _VerifiedKeys:
-    """Verified keys for a few seconds, so the collector's hot path skips the key query.
-    Keyed by the SHA-256 of the presented key (the key itself is not kept)."""
-
-    def __init__(self) -> None:
-        self._data: dict[str, tuple[float, KeyInfo]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, state: AppState, token: str) -> KeyInfo | None:
-        digest = hashlib.sha256(token.encode()).hexdigest()
-        now = time.monotonic()
-        with self._lock:
-            hit = self._data.get(digest)
-        if hit and hit[0] > now:
-            return hit[1]
-        with state.workspace() as ws:
-            info = verify_key(ws, token)
-        if info is not None:
-            with self._lock:
-                self._data[digest] = (now + KEY_CACHE_SECONDS, info)
-        return info
 
 
 def _presented_key(request: Request) -> str | None:
@@ -69,13 +53,20 @@ def _unauthorized(detail: str) -> HTTPException:
                          headers={"WWW-Authenticate": "Bearer"})
 
 
-def authenticate(request: Request, state: AppState) -> Principal | None:
-    """The caller from an API key (``Authorization: Bearer`` or ``X-API-Key``) or the
-    dashboard's session cookie; None when neither is presented. A wrong key raises 401."""
-    token = _presented_key(request)
+def check_key(state: AppState, token: str) -> KeyInfo | None:
+    """``token``'s key info from the workspace (a query; blocking), remembered in
+    ``state.keys`` unless the keys changed meanwhile."""
+    generation = state.keys.generation()
+    with state.workspace() as ws:
+        info = verify_key(ws, token)
+    if info is not None:
+        state.keys.put(token, info, generation)
+    return info
+
+
+def _principal(request: Request, state: AppState, info: KeyInfo | None,
+               token: str | None) -> Principal | None:
     if token:
-        cache = request.app.state.verified_keys
-        info = cache.get(state, token)
         if info is None:
             raise _unauthorized("invalid or revoked API key")
         return Principal(info.scope, info.key_id)
@@ -85,12 +76,31 @@ def authenticate(request: Request, state: AppState) -> Principal | None:
     return None
 
 
+def authenticate(request: Request, state: AppState) -> Principal | None:
+    """The caller from an API key (``Authorization: Bearer`` or ``X-API-Key``) or the
+    dashboard's session cookie; None when neither is presented. A wrong key raises 401.
+    Blocking (may query the keys): for sync code; routes use :func:`authenticate_async`."""
+    token = _presented_key(request)
+    info = (state.keys.get(token) or check_key(state, token)) if token else None
+    return _principal(request, state, info, token)
+
+
+async def authenticate_async(request: Request, state: AppState) -> Principal | None:
+    """:func:`authenticate` without leaving the event loop when the key was verified
+    recently (the collector's case); the key query runs on the thread pool otherwise."""
+    token = _presented_key(request)
+    info = None
+    if token:
+        info = state.keys.get(token) or await run_in_threadpool(check_key, state, token)
+    return _principal(request, state, info, token)
+
+
 def require(scope: str):
     """A dependency that admits callers holding ``scope`` (401 without credentials or with
     a bad key, 403 with a valid key of the other scope)."""
 
-    def dependency(request: Request, state: State) -> Principal:
-        principal = authenticate(request, state)
+    async def dependency(request: Request, state: State) -> Principal:
+        principal = await authenticate_async(request, state)
         if principal is None:
             raise _unauthorized(f"a {scope} key is required (Authorization: Bearer <key>)")
         if principal.scope != scope:
@@ -113,7 +123,7 @@ def actor_of(principal: Principal) -> str:
     return f"key:{principal.key_id}" if principal.key_id else "session"
 
 
-def get_scope(
+async def get_scope(
     state: State,
     period: Annotated[str | None, Query(
         description="all, last<N>d (up to the latest event), YYYY, YYYYQn or YYYY-MM",
@@ -126,9 +136,12 @@ def get_scope(
         "Only this RFM segment's customers (see /v1/segments; prospect = no purchase)."))]
     = None,
 ) -> Scope:
-    latest = state.latest_event() if period and period.startswith("last") else None
+    latest = (await run_in_threadpool(state.latest_event)
+              if period and period.startswith("last") else None)
     scope = make_scope(period=period, start=start, end=end, channel=channel, latest=latest)
-    return with_segment(state, scope, segment)
+    if segment is None or not segment.strip():
+        return scope
+    return await run_in_threadpool(with_segment, state, scope, segment)
 
 
 def with_segment(state: AppState, scope: Scope, segment: str | None) -> Scope:

@@ -4,36 +4,57 @@ STACK.md: a DuckDB connection shared by concurrent requests fails; a cursor per 
 Each request gets a :class:`ServedWorkspace` on its own cursor of the server's connection
 (same database, MVCC snapshots), and every write — the collector's ingest, a rebuild of the
 identity map — holds the server's write lock, so there is one writer at a time.
+
+Committed writes are reported (``on_write`` with the tables written), so the caches keyed on
+the data version (:mod:`touchlens.api.cache`) are invalidated by any write, whichever path
+made it. A served workspace also memoises expensive intermediate results (:meth:`memo`) in
+such a cache: the server's, shared by all requests, or its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from touchlens.api.cache import ResultCache
 from touchlens.api.scope import Scope, scoped_table
 from touchlens.config import Settings
 from touchlens.store import Store
+from touchlens.store.schema import JOURNEY_CACHE, TABLES
 from touchlens.workspace import Workspace
+
+T = TypeVar("T")
+# Tables derived from the others (rebuilt by reads) and bookkeeping: writing them changes no
+# result. api_keys changes no result either; it empties the verified-key cache instead.
+UNVERSIONED = frozenset({"identity_map", "meta", JOURNEY_CACHE, "api_keys"})
+VERSIONED = frozenset(TABLES) - UNVERSIONED
+MEMO_ENTRIES = 64  # a workspace's own memo (without a server's cache)
 
 
 class CursorStore(Store):
     """A :class:`Store` on a fresh cursor of ``root``'s DuckDB connection.
 
     Writes take ``lock``; :meth:`table` narrows events, feedback and costs to ``scope``.
+    ``on_write(tables)`` is called once a write is committed: after the outermost
+    :meth:`transaction`, or after the statement outside one.
     """
 
-    def __init__(self, root: Store, lock: threading.RLock, scope: Scope | None = None) -> None:
+    def __init__(self, root: Store, lock: threading.RLock, scope: Scope | None = None, *,
+                 on_write: Callable[[frozenset[str]], None] | None = None) -> None:
         cursor = root.con.con.cursor()
         cursor.execute("SET TimeZone='UTC'")
         cursor.execute("SET enable_progress_bar=false")  # no terminal bars from a server
         super().__init__(ibis.duckdb.from_connection(cursor), "duckdb")
         self._lock = lock
         self.scope = scope or Scope()
+        self._on_write = on_write
+        self._written: set[str] = set()
 
     @property
     def write_lock(self) -> threading.RLock:
@@ -51,28 +72,85 @@ class CursorStore(Store):
     def count(self, name: str) -> int:
         return int(self.table(name).count().to_pyarrow().as_py())
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        outermost = not self._in_tx
+        try:
+            with super().transaction():
+                yield
+        finally:
+            if outermost:  # committed or rolled back: report either way (harmless)
+                self._report()
+
+    def _wrote(self, name: str) -> None:
+        self._written.add(name)
+        if not self._in_tx:
+            self._report()
+
+    def _report(self) -> None:
+        tables, self._written = frozenset(self._written), set()
+        if tables and self._on_write is not None:
+            self._on_write(tables)
+
     def _insert(self, name: str, table: pa.Table, key: tuple[str, ...]) -> int:
         with self._lock:
-            return super()._insert(name, table, key)
+            try:
+                return super()._insert(name, table, key)
+            finally:
+                self._wrote(name)
 
     def delete_where(self, name: str, column: str, values: list[Any]) -> None:
         with self._lock:
-            super().delete_where(name, column, values)
+            try:
+                super().delete_where(name, column, values)
+            finally:
+                self._wrote(name)
 
     def replace(self, name: str, obj: ir.Table | pa.Table) -> None:
         with self._lock:
-            super().replace(name, obj)
+            try:
+                super().replace(name, obj)
+            finally:
+                self._wrote(name)
 
 
 class ServedWorkspace(Workspace):
     """A Workspace on a :class:`CursorStore`; :meth:`refresh` rebuilds the identity map from
-    the whole (unscoped) workspace under the write lock."""
+    the whole (unscoped) workspace under the write lock.
+
+    ``cache``: where :meth:`memo` keeps results (the server's :class:`ResultCache`, shared by
+    every request; default: one of this workspace's own). Its data version is bumped after
+    each committed write to a :data:`VERSIONED` table through this workspace; ``on_write``
+    hears of every committed write (the tables written).
+    """
 
     def __init__(self, root: Store, lock: threading.RLock, settings: Settings,
-                 scope: Scope | None = None) -> None:
-        super().__init__(CursorStore(root, lock, scope), settings)
+                 scope: Scope | None = None, *, cache: ResultCache | None = None,
+                 on_write: Callable[[frozenset[str]], None] | None = None) -> None:
         self._root = root
         self._lock = lock
+        self._cache = cache if cache is not None else ResultCache(MEMO_ENTRIES)
+        self._on_write = on_write
+        super().__init__(CursorStore(root, lock, scope, on_write=self._written), settings)
+
+    def _written(self, tables: frozenset[str]) -> None:
+        if tables & VERSIONED:
+            self._cache.bump()
+        if self._on_write is not None:
+            self._on_write(tables)
+
+    def memo(self, name: str, params: tuple, compute: Callable[[], T]) -> T:
+        """``compute()``, kept per data version and scope under ``(name, params)``: an
+        expensive intermediate result (e.g. the attribution credits the recommendations
+        quote) computed once for every analysis and request that needs it, until the next
+        write. ``params`` must hold every argument the result depends on."""
+        return self._cache.get_or_compute(("memo", name, self.scope.key(), params), compute)
+
+    def sibling(self) -> ServedWorkspace:
+        """Another workspace over the same data, scope and memo on its own cursor, for a
+        computation on another thread (a cursor serves one thread at a time); close it."""
+        return ServedWorkspace(self._root, self._lock, self.settings, self.scope,
+                               cache=self._cache, on_write=self._on_write)
 
     @property
     def lock(self) -> threading.RLock:

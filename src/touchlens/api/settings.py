@@ -18,7 +18,9 @@ class ApiSettings(BaseModel):
       larger ones get 413 and nothing is stored.
     - ``writer_max_rows``: rows the single writer thread ingests in one transaction (it merges
       queued requests up to this size); ``writer_queue_size``: queued requests before the
-      collector answers 503 (back-pressure).
+      collector answers 503 (back-pressure). ``writer_linger_ms``: how long the writer
+      waits, at most, for requests already being received before it commits, so that
+      requests sent together share one transaction (only while some are announced).
     - ``cache_entries``: analytics results kept per data version (the writer bumps it).
     - ``cors_origins``: browser origins allowed to call the API; empty = CORS off (default).
     - ``login_token``: a one-time token that opens the dashboard (``/?token=…``) once; ``None``
@@ -32,6 +34,7 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = Field(MAX_BODY_BYTES, ge=1024)
     writer_max_rows: int = Field(10_000, ge=1)
     writer_queue_size: int = Field(1_000, ge=1)
+    writer_linger_ms: float = Field(10.0, ge=0, le=1000)
     cache_entries: int = Field(256, ge=0)
     cors_origins: list[str] = Field(default_factory=list)
     login_token: str | None = None

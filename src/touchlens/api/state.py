@@ -1,16 +1,16 @@
-"""What one running app holds: the workspace connection, the writer, sessions and a cache."""
+"""What one running app holds: the workspace connection, the writer, sessions and caches."""
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pandas as pd
 
+from touchlens.api.cache import ResultCache, VerifiedKeys
 from touchlens.api.scope import Scope
 from touchlens.api.security import SessionStore
 from touchlens.api.served import ServedWorkspace
@@ -21,62 +21,42 @@ from touchlens.workspace import Workspace
 T = TypeVar("T")
 
 
-class ResultCache:
-    """LRU cache of analysis results keyed by (data version, name, scope, params).
-
-    The writer bumps the version after each commit, so a cached result is never staler
-    than the data the request could see.
-    """
-
-    def __init__(self, entries: int) -> None:
-        self._entries = entries
-        self._data: OrderedDict[tuple, Any] = OrderedDict()
-        self._lock = threading.Lock()
-        self.version = 0
-
-    def bump(self) -> None:
-        with self._lock:
-            self.version += 1
-            self._data.clear()
-
-    def get_or_compute(self, key: tuple, compute: Callable[[], T]) -> T:
-        with self._lock:
-            full = (self.version, *key)
-            if full in self._data:
-                self._data.move_to_end(full)
-                return self._data[full]
-        value = compute()  # outside the lock: two identical requests may both compute
-        with self._lock:
-            if self._entries and full[0] == self.version:
-                self._data[full] = value
-                while len(self._data) > self._entries:
-                    self._data.popitem(last=False)
-        return value
-
-
 class AppState:
-    """Opened by the app's lifespan, closed at shutdown."""
+    """Opened by the app's lifespan, closed at shutdown.
+
+    ``cache`` holds results per data version (see :mod:`touchlens.api.cache`): every
+    committed write through a served workspace bumps it, the writer's batches too.
+    ``keys`` are the recently verified API keys, emptied by any write to ``api_keys``.
+    """
 
     def __init__(self, settings: ApiSettings) -> None:
         self.settings = settings
         self.root = Workspace.open(settings.db)
         self.lock = threading.RLock()
         self.cache = ResultCache(settings.cache_entries)
+        self.keys = VerifiedKeys()
         self.sessions = SessionStore(hours=settings.session_hours,
                                      login_token=settings.login_token)
         self.writer = Writer(self.root.store, self.lock, self.root.settings,
                              max_rows=settings.writer_max_rows,
-                             queue_size=settings.writer_queue_size, on_commit=self.cache.bump)
+                             queue_size=settings.writer_queue_size,
+                             linger_s=settings.writer_linger_ms / 1000,
+                             on_commit=self.cache.bump)
         self.writer.start()
 
     def close(self) -> None:
         self.writer.stop()
         self.root.close()
 
+    def _written(self, tables: frozenset[str]) -> None:
+        if "api_keys" in tables:  # a key created or revoked: verify every key again
+            self.keys.clear()
+
     @contextmanager
     def workspace(self, scope: Scope | None = None) -> Iterator[ServedWorkspace]:
         """A workspace on its own cursor, narrowed to ``scope``, closed after use."""
-        ws = ServedWorkspace(self.root.store, self.lock, self.root.settings, scope)
+        ws = ServedWorkspace(self.root.store, self.lock, self.root.settings, scope,
+                             cache=self.cache, on_write=self._written)
         try:
             yield ws
         finally:

@@ -6,6 +6,9 @@
 - :func:`resolved_feedback` gives feedback rows the stitched ``customer_id`` of the identity
   map (feedback arrives with the raw key a survey tool knows: account, loyalty card, email).
 - :func:`cached_journey_events` computes the journey-tagged events once per analysis.
+- :func:`memo` keeps a result per data version where the workspace can (served workspaces);
+  :func:`own_inputs` looks the workspace's own inputs up once, when first needed;
+  :func:`beside` runs a computation on another thread where the workspace can.
 - :func:`parse_duration` reads ``"7d"``, ``"12h"``, ``"30m"``, ``"90s"`` (or seconds as a
   number) into seconds.
 """
@@ -13,9 +16,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
 
 import ibis
 import ibis.expr.types as ir
@@ -27,6 +32,7 @@ from touchlens.store.schema import JOURNEY_CACHE, STAGES
 if TYPE_CHECKING:
     from touchlens.workspace import Workspace
 
+T = TypeVar("T")
 STAGE_RANK: dict[str, int] = {s: i for i, s in enumerate(STAGES)}
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
@@ -105,3 +111,70 @@ def cached_journey_events(ws: Workspace) -> Iterator[ir.Table]:
         yield tagged
     finally:
         tagged.release()
+
+
+def memo(ws: Workspace, name: str, params: tuple, compute: Callable[[], T]) -> T:
+    """``ws.memo(name, params, compute)`` when the workspace keeps intermediate results per
+    data version (the API's served workspaces), else ``compute()``. ``params`` must hold
+    every argument the result depends on besides the workspace's data and scope."""
+    keep = getattr(ws, "memo", None)
+    return compute() if keep is None else keep(name, params, compute)
+
+
+class OwnInputs:
+    """A workspace's own inputs of the insights, each looked up once and only when a step
+    needs it (a memoised step needs none): the journey-tagged events (computed once, see
+    :func:`cached_journey_events`), the VoC sentiment (``sentiment(ws)``) and the catalogue."""
+
+    def __init__(self, ws: Workspace, stack: ExitStack,
+                 sentiment: Callable[[Workspace], ir.Table | None]) -> None:
+        self._ws = ws
+        self._stack = stack
+        self._lookup = sentiment
+
+    @cached_property
+    def tagged(self) -> ir.Table:
+        return self._stack.enter_context(cached_journey_events(self._ws))
+
+    @cached_property
+    def sentiment(self) -> ir.Table | None:
+        return self._lookup(self._ws)
+
+    @cached_property
+    def catalogue(self) -> pd.DataFrame:
+        return self._ws.touchpoints()
+
+
+@contextmanager
+def own_inputs(ws: Workspace, sentiment: Callable[[Workspace], ir.Table | None]
+               ) -> Iterator[OwnInputs]:
+    """:class:`OwnInputs` of ``ws``, released (the cached journeys) on exit."""
+    with ExitStack() as stack:
+        yield OwnInputs(ws, stack, sentiment)
+
+
+@contextmanager
+def beside(ws: Workspace, compute: Callable[[Workspace], T], *,
+           here: Callable[[], T] | None = None, parallel: bool = True
+           ) -> Iterator[Callable[[], T]]:
+    """Yields "get the result" of ``compute``: started at once on another thread with a
+    sibling of ``ws`` on its own cursor when ``ws`` can hand one out (``ws.sibling()``: a
+    served workspace) and ``parallel``; otherwise ``here()`` (default ``compute(ws)``) run
+    when asked. The thread ends before the sibling is closed."""
+    make = getattr(ws, "sibling", None)
+    if make is None or not parallel:
+        yield here if here is not None else (lambda: compute(ws))
+        return
+    other = make()
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="touchlens-insights") as pool:
+            future = pool.submit(compute, other)
+            yield future.result
+    finally:
+        other.close()
+
+
+def journeys_stored(ws: Workspace) -> bool:
+    """Whether ``ws``'s journey-tagged events are a stored table (the DuckDB journey cache),
+    which another cursor can read instead of recomputing them."""
+    return _table_name(ws.journey_events()) == JOURNEY_CACHE

@@ -24,7 +24,9 @@ CSAT mean (x − 3) / 2, CES mean (x − 4) / 3, NPS / 100, sentiment score as i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
@@ -34,6 +36,9 @@ import pandas as pd
 from touchlens.insights.inputs import stage_name, stage_rank
 from touchlens.metrics.cx import cx_counts, cx_scores
 from touchlens.store.schema import STAGES
+
+if TYPE_CHECKING:
+    from touchlens.insights.moments import MomentsResult
 
 MESSAGE_TYPES = ("delivered", "send", "impression")
 MIN_AFFECTED = 10
@@ -257,4 +262,54 @@ def gap_table(touchpoints: pd.DataFrame, bursts: pd.DataFrame, *, burst: int,
                                f"recipients got {burst}+ {b.touchpoint} messages within "
                                f"{burst_hours:g} h ({int(b.bursts):,} times)"})
     out = pd.DataFrame(rows, columns=["kind", "stage", "touchpoint", "n", "share", "detail"])
-    return out.sort_values(["kind", "n"], ascending=[True, False]).reset_index(drop=True)
+    # ties broken by touchpoint (the bursts arrive in no particular order); stage rows,
+    # without one, stay in stage order
+    return out.sort_values(["kind", "n", "touchpoint"], ascending=[True, False, True],
+                           na_position="last").reset_index(drop=True)
+
+
+@dataclass
+class MapParts:
+    """What the journey map reads besides the moments of truth (:func:`map_parts`)."""
+
+    touchpoints: pd.DataFrame
+    stages: pd.DataFrame
+    n_customers: int
+    voc_pains: pd.DataFrame | None
+    bursts: pd.DataFrame
+
+
+def map_parts(ex: Callable[[ir.Expr], pd.DataFrame], tagged: ir.Table, feedback: ir.Table,
+              sentiment: ir.Table | None, catalogue: pd.DataFrame,
+              voc_pains: Callable[[], pd.DataFrame | None], *, burst: int,
+              burst_hours: float) -> MapParts:
+    """Reach, scores and bursts run with ``ex`` (a store's execute), and ``voc_pains()``:
+    everything the map needs but the moments, so it can be computed beside them."""
+    tp_reach, stage_reach, n_customers = split_reach(ex(reach_counts(tagged, catalogue)))
+    tp_counts, tp_sent = feedback_counts(feedback, catalogue, "touchpoint", sentiment)
+    st_counts, st_sent = feedback_counts(feedback, catalogue, "stage", sentiment)
+    tps = touchpoint_table(catalogue, tp_reach, ex(tp_counts),
+                           None if tp_sent is None else ex(tp_sent), n_customers, stage_reach)
+    stages = stage_table(tps, stage_reach, ex(st_counts),
+                         None if st_sent is None else ex(st_sent), n_customers)
+    pains = voc_pains()
+    bursts = ex(duplicated_messages(tagged, burst=burst, burst_hours=burst_hours))
+    return MapParts(tps, stages, n_customers, pains, bursts)
+
+
+def assemble(result: MomentsResult, parts: MapParts, burst: int, burst_hours: float
+             ) -> JourneyMap:
+    """The journey map from the moments of truth (``result``) and :func:`map_parts`."""
+    tps, stages = parts.touchpoints.copy(), parts.stages.copy()
+    pains = pain_point_table(result.moments, result.revenue_at_risk, parts.voc_pains)
+    mot = result.moments.loc[result.moments["moment_of_truth"].astype(bool)]
+    mot = mot.reset_index(drop=True)
+    tps["pain_point"] = tps["touchpoint"].isin(pains["touchpoint"])
+    tps["moment_of_truth"] = tps["touchpoint"].isin(mot["touchpoint"])
+    stages["pain_points"] = stages["stage"].map(
+        pains.groupby("stage")["touchpoint"].nunique()).fillna(0).astype("int64")
+    stages["moments_of_truth"] = stages["stage"].map(
+        mot.groupby("stage")["touchpoint"].nunique()).fillna(0).astype("int64")
+    gaps = gap_table(tps, parts.bursts, burst=burst, burst_hours=burst_hours)
+    return JourneyMap(stages=stages, touchpoints=tps, pain_points=pains, gaps=gaps,
+                      moments=mot, n_customers=parts.n_customers)

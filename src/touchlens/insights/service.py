@@ -10,12 +10,20 @@ RFM segments for ``funnel(by="segment")`` (:func:`rfm_segments`); without them t
 run on events, feedback scores and recorded failures alone. The attribution layer's
 touchpoint credits (``ws.attribution(model="markov", level="touchpoint")``,
 :func:`attributed_revenue`) weigh the findings that carry no money figure of their own.
+
+Computed once per data version: on a workspace that keeps intermediate results
+(``ws.memo``: the API's served workspaces, :mod:`touchlens.api.served`), the moments of
+truth, the journey map, the consistency table and the attribution credits computed from
+the workspace's own inputs are kept until the next write, so the journey map page, its
+chart and the recommendations share them. A workspace that can hand out a sibling on
+another cursor (``ws.sibling()``) gets the attribution credits computed beside the rest.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -29,7 +37,12 @@ from touchlens.insights import funnels as FU
 from touchlens.insights import journey_map as JM
 from touchlens.insights import recommend as R
 from touchlens.insights.inputs import (
+    OwnInputs,
+    beside,
     cached_journey_events,
+    journeys_stored,
+    memo,
+    own_inputs,
     parse_duration,
     resolved_feedback,
     stage_of,
@@ -41,10 +54,15 @@ if TYPE_CHECKING:
     from touchlens.workspace import Workspace
 
 _UNSET: Any = object()  # "look it up" (None means "there is none")
+BURST, BURST_HOURS = 3, 24.0  # the journey map's default "same message again" rule
 
 
 def _sentiment(ws: Workspace, given: Any) -> ir.Table | None:
     return voc_sentiment(ws) if given is _UNSET else given
+
+
+def _own(ws: Workspace) -> AbstractContextManager[OwnInputs]:
+    return own_inputs(ws, voc_sentiment)
 
 
 # ---------------------------------------------------------------- hooks into other layers
@@ -198,18 +216,32 @@ def moments(ws: Workspace, *, conversion_days: float | None = None, repeat_days:
             segments: pd.DataFrame | None = None, tagged: ir.Table | None = None,
             sentiment: Any = _UNSET, catalogue: pd.DataFrame | None = None) -> MomentsResult:
     """Moments of truth and revenue at risk in one run (VoC sentiment when available)."""
-    return analyse(ws, windows=_windows(ws, conversion_days, repeat_days), segments=segments,
-                   sentiment=_sentiment(ws, sentiment), tagged=tagged, catalogue=catalogue)
+    windows = _windows(ws, conversion_days, repeat_days)
+    if segments is None and tagged is None and sentiment is _UNSET and catalogue is None:
+        with _own(ws) as own:
+            return _own_moments(ws, own, windows)
+    return analyse(ws, windows=windows, segments=segments, sentiment=_sentiment(ws, sentiment),
+                   tagged=tagged, catalogue=catalogue)
+
+
+def _own_moments(ws: Workspace, own: OwnInputs, windows: Windows) -> MomentsResult:
+    """:func:`moments` of the workspace's own inputs (memoised)."""
+    return memo(ws, "moments", (windows.conversion_days, windows.repeat_days),
+                lambda: analyse(ws, windows=windows, sentiment=own.sentiment, tagged=own.tagged,
+                                catalogue=own.catalogue))
 
 
 # ---------------------------------------------------------------- journey map
 
 
-def journey_map(ws: Workspace, *, burst: int = 3, burst_hours: float = 24.0,
+def journey_map(ws: Workspace, *, burst: int = BURST, burst_hours: float = BURST_HOURS,
                 result: MomentsResult | None = None, tagged: ir.Table | None = None,
                 sentiment: Any = _UNSET, catalogue: pd.DataFrame | None = None
                 ) -> JM.JourneyMap:
     """The data-driven journey map; see :mod:`.journey_map`."""
+    if result is None and tagged is None and sentiment is _UNSET and catalogue is None:
+        with _own(ws) as own:
+            return _own_journey_map(ws, own, burst, burst_hours)
     if tagged is None:
         with cached_journey_events(ws) as cached:
             return journey_map(ws, burst=burst, burst_hours=burst_hours, result=result,
@@ -217,31 +249,44 @@ def journey_map(ws: Workspace, *, burst: int = 3, burst_hours: float = 24.0,
     sentiment = _sentiment(ws, sentiment)
     catalogue = ws.touchpoints() if catalogue is None else catalogue
     result = result or moments(ws, tagged=tagged, sentiment=sentiment, catalogue=catalogue)
-    ex = ws.store.execute
+    return _journey_map(ws, result, tagged, sentiment, catalogue, burst, burst_hours)
+
+
+def _own_journey_map(ws: Workspace, own: OwnInputs, burst: int, burst_hours: float
+                     ) -> JM.JourneyMap:
+    """:func:`journey_map` of the workspace's own inputs (memoised, as its moments). The
+    parts that do not need the moments are computed beside them where the workspace
+    offers a sibling and its journeys are stored."""
+
+    def compute() -> JM.JourneyMap:
+        sentiment, catalogue = own.sentiment, own.catalogue  # looked up on this thread
+
+        def on_sibling(on: Workspace) -> JM.MapParts:
+            return _map_parts(on, on.journey_events(), sentiment, catalogue, burst,
+                              burst_hours)
+
+        with beside(ws, on_sibling, parallel=journeys_stored(ws),
+                    here=lambda: _map_parts(ws, own.tagged, sentiment, catalogue, burst,
+                                            burst_hours)) as parts:
+            result = _own_moments(ws, own, _windows(ws, None, 90.0))
+            return JM.assemble(result, parts(), burst, burst_hours)
+
+    return memo(ws, "journey_map", (burst, burst_hours), compute)
+
+
+def _journey_map(ws: Workspace, result: MomentsResult, tagged: ir.Table,
+                 sentiment: ir.Table | None, catalogue: pd.DataFrame, burst: int,
+                 burst_hours: float) -> JM.JourneyMap:
+    parts = _map_parts(ws, tagged, sentiment, catalogue, burst, burst_hours)
+    return JM.assemble(result, parts, burst, burst_hours)
+
+
+def _map_parts(ws: Workspace, tagged: ir.Table, sentiment: ir.Table | None,
+               catalogue: pd.DataFrame, burst: int, burst_hours: float) -> JM.MapParts:
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
-    tp_reach, stage_reach, n_customers = JM.split_reach(ex(JM.reach_counts(tagged,
-                                                                           catalogue)))
-    tp_counts, tp_sent = JM.feedback_counts(feedback, catalogue, "touchpoint", sentiment)
-    st_counts, st_sent = JM.feedback_counts(feedback, catalogue, "stage", sentiment)
-    tps = JM.touchpoint_table(catalogue, tp_reach, ex(tp_counts),
-                              None if tp_sent is None else ex(tp_sent), n_customers,
-                              stage_reach)
-    stages = JM.stage_table(tps, stage_reach, ex(st_counts),
-                            None if st_sent is None else ex(st_sent), n_customers)
-    pains = JM.pain_point_table(result.moments, result.revenue_at_risk,
-                                voc_pain_points(ws, stage_of(catalogue)))
-    mot = result.moments.loc[result.moments["moment_of_truth"].astype(bool)]
-    mot = mot.reset_index(drop=True)
-    tps["pain_point"] = tps["touchpoint"].isin(pains["touchpoint"])
-    tps["moment_of_truth"] = tps["touchpoint"].isin(mot["touchpoint"])
-    stages["pain_points"] = stages["stage"].map(
-        pains.groupby("stage")["touchpoint"].nunique()).fillna(0).astype("int64")
-    stages["moments_of_truth"] = stages["stage"].map(
-        mot.groupby("stage")["touchpoint"].nunique()).fillna(0).astype("int64")
-    bursts = ex(JM.duplicated_messages(tagged, burst=burst, burst_hours=burst_hours))
-    gaps = JM.gap_table(tps, bursts, burst=burst, burst_hours=burst_hours)
-    return JM.JourneyMap(stages=stages, touchpoints=tps, pain_points=pains, gaps=gaps,
-                         moments=mot, n_customers=n_customers)
+    return JM.map_parts(ws.store.execute, tagged, feedback, sentiment, catalogue,
+                        lambda: voc_pain_points(ws, stage_of(catalogue)), burst=burst,
+                        burst_hours=burst_hours)
 
 
 # ---------------------------------------------------------------- consistency
@@ -251,12 +296,31 @@ def consistency(ws: Workspace, *, purposes: dict[str, str] | None = None,
                 tagged: ir.Table | None = None, sentiment: Any = _UNSET,
                 catalogue: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per purpose × channel metrics, gaps, flags and the consistency index."""
-    tagged = tagged if tagged is not None else ws.journey_events()
+    if purposes is None and tagged is None and sentiment is _UNSET and catalogue is None:
+        with _own(ws) as own:
+            return _own_consistency(ws, own)
+    return _consistency(ws, purposes, tagged if tagged is not None else ws.journey_events(),
+                        _sentiment(ws, sentiment), catalogue)
+
+
+def _own_consistency(ws: Workspace, own: OwnInputs) -> pd.DataFrame:
+    """:func:`consistency` of the workspace's own inputs and purposes (memoised)."""
+    return _consistency_of(ws, lambda: own.tagged, own.sentiment, own.catalogue)
+
+
+def _consistency_of(ws: Workspace, tagged: Callable[[], ir.Table], sentiment: ir.Table | None,
+                    catalogue: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_own_consistency` with the inputs given (the workspace's own: memoised)."""
+    return memo(ws, "consistency", (), lambda: _consistency(ws, None, tagged(), sentiment,
+                                                           catalogue))
+
+
+def _consistency(ws: Workspace, purposes: dict[str, str] | None, tagged: ir.Table,
+                 sentiment: ir.Table | None, catalogue: pd.DataFrame | None) -> pd.DataFrame:
     ex = ws.store.execute
     catalogue = ws.touchpoints() if catalogue is None else catalogue
     purposes = C.purpose_map(catalogue, ex(C.event_mix(tagged)), purposes)
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
-    sentiment = _sentiment(ws, sentiment)
     sent = None if sentiment is None else ex(C.channel_sentiment(feedback, sentiment,
                                                                  purposes))
     return C.consistency_frame(ex(C.channel_journeys(tagged, purposes)),
@@ -272,29 +336,51 @@ def handoffs(ws: Workspace) -> pd.DataFrame:
 # ---------------------------------------------------------------- recommendations
 
 
+def attribution_credits(ws: Workspace, model: str = "markov") -> pd.Series | None:
+    """:func:`attributed_revenue`, memoised per data version (see the module docstring)."""
+    return memo(ws, "attributed_revenue", (model,), lambda: attributed_revenue(ws, model))
+
+
 def recommendations(ws: Workspace, *, attribution_model: str | None = "markov"
                     ) -> pd.DataFrame:
     """The ranked "what to fix first" list; see :mod:`.recommend`. ``attribution_model``:
     the attribution layer's model whose touchpoint credits are quoted (None: skip it)."""
-    sentiment = voc_sentiment(ws)
-    catalogue = ws.touchpoints()  # read once, shared by the three analyses
-    with cached_journey_events(ws) as tagged:
-        result = moments(ws, tagged=tagged, sentiment=sentiment, catalogue=catalogue)
-        jm = journey_map(ws, result=result, tagged=tagged, sentiment=sentiment,
-                         catalogue=catalogue)
-        cons = consistency(ws, tagged=tagged, sentiment=sentiment, catalogue=catalogue)
-        ex = ws.store.execute
-        feedback = resolved_feedback(ws.store.table("feedback"),
-                                     ws.store.table("identity_map"))
-        trend = ex(R.feedback_trend(feedback))
-        jsd = R.js_divergence(ex(R.message_mix(tagged)))
-    topics = voc_topics(ws)
+
+    def credits_and_topics(on: Workspace) -> tuple[pd.Series | None, pd.DataFrame | None]:
+        credit = (None if attribution_model is None
+                  else attribution_credits(on, attribution_model))
+        return credit, voc_topics(on)
+
+    # Where the workspace offers siblings on other cursors, the attribution credits and
+    # topics, the consistency table and checks, and the map's own parts are computed beside
+    # the moments of truth (those reading journeys only where they are stored).
+    with _own(ws) as own, beside(ws, credits_and_topics) as side:
+        sentiment, catalogue = own.sentiment, own.catalogue  # looked up once, here
+
+        def consistency_and_checks(on: Workspace, tagged: Callable[[], ir.Table]
+                                   ) -> tuple[pd.DataFrame, tuple[pd.DataFrame, float]]:
+            return (_consistency_of(on, tagged, sentiment, catalogue),
+                    memo(on, "recommendation_checks", (), lambda: _checks(on, tagged())))
+
+        with beside(ws, lambda on: consistency_and_checks(on, on.journey_events),
+                    here=lambda: consistency_and_checks(ws, lambda: own.tagged),
+                    parallel=journeys_stored(ws)) as checked:
+            jm = _own_journey_map(ws, own, BURST, BURST_HOURS)  # the moments beside its parts
+            result = _own_moments(ws, own, _windows(ws, None, 90.0))  # memoised by the map
+            cons, (trend, jsd) = checked()
+        credit, topics = side()
     months = max(float(result.value.get("span_days") or 0.0) / DAYS_PER_MONTH, 1e-9)
     scores = jm.touchpoints[["touchpoint", "csat"]].assign(csat=lambda d: d.csat / 100)
     rows = (R.pain_point_actions(result.revenue_at_risk, result.moments, scores)
             + R.consistency_actions(cons)
             + R.check_actions(jm.touchpoints, jm.gaps, trend, jsd, jm.n_customers,
-                              attributed=None if attribution_model is None
-                              else attributed_revenue(ws, attribution_model), months=months)
+                              attributed=credit, months=months)
             + R.topic_actions(topics))
     return R.rank(rows)
+
+
+def _checks(ws: Workspace, tagged: ir.Table) -> tuple[pd.DataFrame, float]:
+    """The feedback trend and the message-mix divergence the checks read."""
+    feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
+    trend = ws.store.execute(R.feedback_trend(feedback))
+    return trend, R.js_divergence(ws.store.execute(R.message_mix(tagged)))

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from touchlens import __version__
-from touchlens.api.deps import authenticate, get_state
+from touchlens.api.deps import authenticate, state_of
 from touchlens.api.scope import Scope
 from touchlens.api.security import verify_key
 from touchlens.api.security.sessions import COOKIE
@@ -30,7 +30,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
 def _set_session(request: Request, response: Response, scope: str, key_id: str | None) -> None:
-    state = get_state(request)
+    state = state_of(request)
     sid = state.sessions.start(scope, key_id)
     response.set_cookie(COOKIE, sid, httponly=True, samesite="strict",
                         secure=state.settings.secure_cookies,
@@ -38,7 +38,7 @@ def _set_session(request: Request, response: Response, scope: str, key_id: str |
 
 
 def _page(request: Request, slug: str) -> Response:
-    state = get_state(request)
+    state = state_of(request)
     token = request.query_params.get("token")
     if token is not None:
         if state.sessions.use_token(token):
@@ -88,7 +88,7 @@ def mount(app: FastAPI) -> None:
     @app.post("/login", include_in_schema=False)
     def login(request: Request, key: Annotated[str, Form(max_length=200)] = "",
               next: Annotated[str, Form(max_length=200)] = "/") -> Response:
-        with get_state(request).workspace() as ws:
+        with state_of(request).workspace() as ws:
             info = verify_key(ws, key)
         if info is None or info.scope != "read":
             msg = "That is not a read key of this workspace." if info is None else \
@@ -101,7 +101,7 @@ def mount(app: FastAPI) -> None:
 
     @app.post("/logout", include_in_schema=False)
     def logout(request: Request) -> Response:
-        get_state(request).sessions.end(request.cookies.get(COOKIE))
+        state_of(request).sessions.end(request.cookies.get(COOKIE))
         response = RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
         response.delete_cookie(COOKIE, path="/")
         return response

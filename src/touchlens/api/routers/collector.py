@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 
+from touchlens.api.arrivals import SCOPE_KEY
 from touchlens.api.deps import Principal, State, WriteKey, actor_of
 from touchlens.api.schemas import CollectResult, EventIn, FeedbackIn
 
@@ -29,7 +30,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _collect(state: State, kind: str, items: list, principal: Principal) -> CollectResult:
+async def _collect(request: Request, state: State, kind: str, items: list,
+                   principal: Principal) -> CollectResult:
     limit = state.settings.max_batch_items
     if len(items) > limit:
         raise HTTPException(413,
@@ -38,19 +40,21 @@ async def _collect(state: State, kind: str, items: list, principal: Principal) -
         return CollectResult(received=0, accepted=0, duplicates=0, rejected=0, batch_id=None,
                              items=[])
     future = state.writer.submit(kind, [item.model_dump() for item in items],
-                                 actor_of(principal))
+                                 actor_of(principal), request.scope.get(SCOPE_KEY))
     return await asyncio.wrap_future(future)
 
 
 @router.post("/events", response_model=CollectResult, responses=_RESPONSES,
              summary="Collect a batch of events")
-async def post_events(key: WriteKey, state: State, items: list[EventIn]) -> CollectResult:
+async def post_events(request: Request, key: WriteKey, state: State, items: list[EventIn]
+                      ) -> CollectResult:
     """Store events; idempotent on ``event_id``. Audited as ``ingest`` by ``key:<id>``."""
-    return await _collect(state, "events", items, key)
+    return await _collect(request, state, "events", items, key)
 
 
 @router.post("/feedback", response_model=CollectResult, responses=_RESPONSES,
              summary="Collect a batch of survey/review responses")
-async def post_feedback(key: WriteKey, state: State, items: list[FeedbackIn]) -> CollectResult:
+async def post_feedback(request: Request, key: WriteKey, state: State,
+                        items: list[FeedbackIn]) -> CollectResult:
     """Store feedback; idempotent on ``response_id``. Audited as ``ingest`` by ``key:<id>``."""
-    return await _collect(state, "feedback", items, key)
+    return await _collect(request, state, "feedback", items, key)

@@ -6,7 +6,6 @@ same results for ``/v1/charts``."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -29,23 +28,11 @@ _ERRORS = {401: {"description": "No key, or an invalid or revoked key"},
            501: {"description": "This layer is not available in this version yet"}}
 
 
-_INFLIGHT: dict[tuple, threading.Lock] = {}
-_INFLIGHT_LOCK = threading.Lock()
-
-
 def shared(state: AppState, name: str, scope: Scope, params: tuple,
            compute: Callable[[ServedWorkspace], Any]) -> Any:
-    """``state.cached`` computed once when several requests (or the prefetch) ask for the same
-    result at the same time: the others wait for it instead of computing it again."""
-    key = (id(state), state.cache.version, name, scope.key(), params)
-    with _INFLIGHT_LOCK:
-        lock = _INFLIGHT.setdefault(key, threading.Lock())
-    try:
-        with lock:
-            return state.cached(name, scope, params, compute)
-    finally:
-        with _INFLIGHT_LOCK:
-            _INFLIGHT.pop(key, None)
+    """``state.cached``: computed once when several requests (or the prefetch) ask for the
+    same result at the same time, the others waiting for it (:class:`ResultCache`)."""
+    return state.cached(name, scope, params, compute)
 
 
 def available(state: AppState, method: str) -> bool:

@@ -1,0 +1,114 @@
+"""Per-data-version caches of a served workspace: analysis results and verified keys.
+
+- :class:`ResultCache`: results keyed by (data version, name, scope, params). The version is
+  bumped after every committed write to a workspace table (the collector's batches, an
+  erasure, an ingest through a served workspace: :class:`touchlens.api.served.CursorStore`
+  reports them), which also empties the cache. Identical computations running at the same
+  time are done once: the later callers wait for the first one's result.
+- :class:`VerifiedKeys`: API keys verified recently, so the collector's hot path skips the key
+  query; emptied whenever the ``api_keys`` table is written (a revocation takes effect at
+  once) and otherwise trusted for ``KEY_CACHE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+KEY_CACHE_SECONDS = 30.0
+
+
+class ResultCache:
+    """LRU cache of results keyed by (data version, *key); ``entries`` = 0 keeps nothing
+    (but identical concurrent computations are still shared)."""
+
+    def __init__(self, entries: int) -> None:
+        self._entries = entries
+        self._data: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._inflight: dict[tuple, list[Any]] = {}  # key -> [lock, number of callers]
+        self.version = 0
+
+    def bump(self) -> None:
+        """A write was committed: results computed before it are stale."""
+        with self._lock:
+            self.version += 1
+            self._data.clear()
+
+    def _lookup(self, full: tuple) -> tuple[bool, Any]:
+        with self._lock:
+            if full in self._data:
+                self._data.move_to_end(full)
+                return True, self._data[full]
+        return False, None
+
+    def get_or_compute(self, key: tuple, compute: Callable[[], T]) -> T:
+        """The cached value of ``key`` at the current data version, computing it (once, even
+        when several threads ask at the same time) when missing.
+
+        Waiting cannot deadlock as long as computations only nest along an acyclic order of
+        keys (a result needs others, never itself)."""
+        with self._lock:
+            full = (self.version, *key)
+            entry = self._inflight.setdefault(full, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:  # one computation per key and version; the others wait here
+                hit, value = self._lookup(full)
+                if hit:
+                    return value
+                value = compute()
+                with self._lock:  # kept only if no write was committed meanwhile
+                    if self._entries and full[0] == self.version:
+                        self._data[full] = value
+                        while len(self._data) > self._entries:
+                            self._data.popitem(last=False)
+                return value
+        finally:
+            with self._lock:
+                entry[1] -= 1
+                if not entry[1]:
+                    del self._inflight[full]
+
+
+class VerifiedKeys:
+    """Verified keys by the SHA-256 of the presented key (the key itself is not kept)."""
+
+    def __init__(self, seconds: float = KEY_CACHE_SECONDS) -> None:
+        self._seconds = seconds
+        self._data: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+        self._generation = 0
+
+    @staticmethod
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def get(self, token: str) -> Any | None:
+        """The cached verification of ``token`` (None: unknown or expired)."""
+        hit = self._data.get(self.digest(token))
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return None
+
+    def generation(self) -> int:
+        """Taken before verifying a key against the table; see :meth:`put`."""
+        return self._generation
+
+    def put(self, token: str, info: Any, generation: int) -> None:
+        """Remember a successful verification made at ``generation``; dropped when the keys
+        changed since (a revocation raced with the check)."""
+        with self._lock:
+            if generation == self._generation:
+                self._data[self.digest(token)] = (time.monotonic() + self._seconds, info)
+
+    def clear(self) -> None:
+        """The ``api_keys`` table was written: forget every verification."""
+        with self._lock:
+            self._generation += 1
+            self._data.clear()
