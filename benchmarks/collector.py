@@ -103,12 +103,8 @@ async def _send(url: str, key: str, batches: list[list[dict]], concurrency: int
         async def worker() -> None:
             while not queue.empty():
                 batch = queue.get_nowait()
-                for _attempt in range(20):  # 503 = the writer's queue is full: back off
-                    t0 = time.perf_counter()
-                    r = await client.post("/v1/events", content=batch)
-                    if r.status_code != 503:
-                        break
-                    await asyncio.sleep(0.05)
+                t0 = time.perf_counter()
+                r = await _post(client, batch)
                 latencies.append(time.perf_counter() - t0)
                 r.raise_for_status()
                 answers.append(r.json())
@@ -117,6 +113,16 @@ async def _send(url: str, key: str, batches: list[list[dict]], concurrency: int
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - started
     return latencies, answers, wall
+
+
+async def _post(client: httpx.AsyncClient, body: bytes) -> httpx.Response:
+    """POST one batch; 503 = the writer's queue is full: back off and retry (20 tries)."""
+    for _attempt in range(20):
+        r = await client.post("/v1/events", content=body)
+        if r.status_code != 503:
+            break
+        await asyncio.sleep(0.05)
+    return r
 
 
 async def _send_open(url: str, key: str, batches: list[list[dict]], rate: float
@@ -134,11 +140,7 @@ async def _send_open(url: str, key: str, batches: list[list[dict]], rate: float
         async def one(i: int, body: bytes) -> None:
             due = started + i / rate
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            for _attempt in range(20):  # 503 = the writer's queue is full: back off
-                r = await client.post("/v1/events", content=body)
-                if r.status_code != 503:
-                    break
-                await asyncio.sleep(0.05)
+            r = await _post(client, body)
             latencies.append(time.perf_counter() - due)
             r.raise_for_status()
             answers.append(r.json())
