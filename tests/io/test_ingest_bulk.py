@@ -141,7 +141,13 @@ def _store() -> Store:
 
 def _dump(store: Store) -> tuple[list, list]:
     raw = store.con.con
-    events = raw.execute("SELECT * FROM events ORDER BY event_id").fetchall()
+    # TIMESTAMPTZ values as text: DuckDB's Python conversion of them needs pytz, which is not
+    # a dependency (the product never fetches them as Python objects)
+    cols = raw.execute("SELECT column_name, data_type FROM information_schema.columns "
+                       "WHERE table_name = 'events' ORDER BY ordinal_position").fetchall()
+    select = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' if "TIME ZONE" in t else f'"{c}"'
+                       for c, t in cols)
+    events = raw.execute(f"SELECT {select} FROM events ORDER BY event_id").fetchall()
     quarantine = raw.execute("SELECT file, row_number, field, reason, raw FROM quarantine "
                              "ORDER BY file, row_number").fetchall()
     return events, quarantine
