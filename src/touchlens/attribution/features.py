@@ -34,7 +34,7 @@ BLOCK = 5  # exposed, log1p(n), saturation, recency 1–7 d, recency > 7 d
 
 
 def patterns_expr(source: PathSource, recency: bool = False) -> ir.Table:
-    """One row per distinct pattern: key, conversions, nulls, revenue."""
+    """One row per distinct pattern, in key order: key, conversions, nulls, revenue."""
     t = source.touches
     per = t.group_by(["path_key", "label"]).agg(n=t.n_touch.sum(), rec=t.days_before.min())
     item = per.label + FIELD_SEP + ibis.least(per.n, N_CAP).cast("string")
@@ -46,8 +46,10 @@ def patterns_expr(source: PathSource, recency: bool = False) -> ir.Table:
     p = source.paths
     j = p.left_join(keys, p.path_key == keys._pk)
     j = j.mutate(key=j.key.fill_null(""))
+    # in key order: the folds and samples drawn over these rows must not depend on the order
+    # a parallel group-by happens to return them in (same data, same result)
     return j.group_by("key").agg(conversions=j.conversions.sum(), nulls=j.nulls.sum(),
-                                 revenue=j.revenue.sum())
+                                 revenue=j.revenue.sum()).order_by("key")
 
 
 @dataclass

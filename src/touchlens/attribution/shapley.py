@@ -128,8 +128,9 @@ def coalitions_expr(source: PathSource, n_labels: int) -> ir.Table:
     p = source.paths
     j = p.left_join(sets, p.path_key == sets._pk)
     j = j.mutate(key=j.key.fill_null(empty))
+    # in key order, so bootstrap replicates drawn over the rows are reproducible
     return j.group_by("key").agg(conversions=j.conversions.sum(), nulls=j.nulls.sum(),
-                                 revenue=j.revenue.sum())
+                                 revenue=j.revenue.sum()).order_by("key")
 
 
 def _members(df: pd.DataFrame, labels: list[str]) -> list[np.ndarray]:
