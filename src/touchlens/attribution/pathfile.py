@@ -185,12 +185,19 @@ def _count_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
 
 def validate_paths(df: pd.DataFrame, sep: str = DEFAULT_SEP) -> tuple[pd.DataFrame, Steps]:
     """A clean path table (the four columns, float counts) and the steps of each row."""
+    clean, codes, distinct = _clean_rows(df, sep)
+    return clean, distinct.expand(codes)
+
+
+def _clean_rows(df: pd.DataFrame, sep: str) -> tuple[pd.DataFrame, np.ndarray, Steps]:
+    """The clean table of :func:`validate_paths`, the row → distinct path codes and the
+    distinct paths' steps (steps per row are only built when asked for)."""
     df = _checked(df)
     codes, distinct = split_distinct(df["path"], sep)
     counts = _count_columns(df)
     clean = pd.DataFrame({"path": distinct.joined(sep).take(pa.array(codes))
                           .to_numpy(zero_copy_only=False), **counts})
-    return clean, distinct.expand(codes)
+    return clean, codes, distinct
 
 
 def validate_distinct(df: pd.DataFrame, sep: str = DEFAULT_SEP) -> tuple[pd.DataFrame, Steps]:
@@ -228,7 +235,7 @@ def read_paths(file: str | Path, sep: str = DEFAULT_SEP) -> pd.DataFrame:
         raise UnreadableFileError(f"{path}: not a readable CSV ({exc})") from exc
     df["path"] = df["path"].astype(object) if "path" in df.columns else None
     try:
-        return validate_paths(df, sep)[0]
+        return _clean_rows(df, sep)[0]
     except SchemaError as exc:
         raise SchemaError(f"{path}: {exc}") from exc
 
