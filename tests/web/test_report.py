@@ -67,3 +67,27 @@ def test_report_shows_attribution_masks_verbatims_and_is_registered(web_db, tmp_
         files = ws.store.execute(ws.store.table("written_files"))
     assert (files["path"].map(lambda p: Path(p).resolve()) == out.resolve()).any()
     assert set(files["kind"]) == {"report"}
+
+
+def test_report_for_one_segment_counts_only_its_customers(web_db, tmp_path: Path) -> None:
+    from touchlens import Workspace
+    from touchlens.charts.data import segment_members
+
+    with Workspace.open(web_db.path) as ws:
+        members = segment_members(ws)
+    segment, ids = max(members.items(), key=lambda kv: len(kv[1]))
+    out = tmp_path / "seg.html"
+    r = CliRunner().invoke(app, ["report", "-o", str(out), "--segment", segment.upper(),
+                                 "--db", str(web_db.path)])
+    assert r.exit_code == 0, r.output
+    html = out.read_text()
+    assert f"all time · segment {segment}" in html
+    # every RFM member bought, so all of them are in the events: the headline count is theirs
+    customers = re.search(r"Customers</[^>]+>\s*<[^>]+>([\d,]+)<", html)
+    assert customers is not None, "no Customers KPI in the report"
+    assert int(customers.group(1).replace(",", "")) == len(ids)
+
+    r = CliRunner().invoke(app, ["report", "-o", str(out), "--segment", "whales",
+                                 "--db", str(web_db.path)])
+    assert r.exit_code == 2 and "unknown segment 'whales'" in r.output
+    assert "prospect" in r.output

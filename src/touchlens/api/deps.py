@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
-from touchlens.api.scope import Scope, make_scope
+from touchlens.api.scope import Scope, make_scope, narrow_to_segment
 from touchlens.api.security import KeyInfo, verify_key
 from touchlens.api.security.sessions import COOKIE
 from touchlens.api.state import AppState
@@ -146,22 +146,10 @@ async def get_scope(
 
 def with_segment(state: AppState, scope: Scope, segment: str | None) -> Scope:
     """``scope`` narrowed to the RFM ``segment``'s customers (400 for an unknown segment)."""
-    from dataclasses import replace
+    from touchlens.charts.data import segment_members
 
-    from touchlens.charts.data import PROSPECT, segment_members
-    from touchlens.errors import ConfigError
-
-    segment = (segment or "").strip().lower() or None
-    if segment is None:
-        return scope
     members = state.cached("segment_members", Scope(), (), segment_members)
-    if segment == PROSPECT:
-        return replace(scope, segment=segment,
-                       members=frozenset().union(*members.values()), exclude=True)
-    if segment not in members:
-        raise ConfigError(f"unknown segment {segment!r}; use one of "
-                          f"{sorted([*members, PROSPECT])}")
-    return replace(scope, segment=segment, members=members[segment])
+    return narrow_to_segment(scope, segment, members)
 
 
 ScopeDep = Annotated[Scope, Depends(get_scope)]

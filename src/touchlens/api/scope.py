@@ -27,6 +27,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from touchlens.charts.data import PROSPECT
 from touchlens.errors import ConfigError
 from touchlens.journeys import resolved_events
 from touchlens.store.schema import EVENTS
@@ -135,6 +136,24 @@ def make_scope(*, period: str | None = None, start: date | None = None,
         raise ConfigError("the period ends before it starts")
     channel = (channel or "").strip().lower() or None
     return Scope(lo, hi, channel)
+
+
+def narrow_to_segment(scope: Scope, segment: str | None,
+                      members: dict[str, frozenset[str]]) -> Scope:
+    """``scope`` narrowed to the RFM ``segment`` (``members``: segment → customer ids, as
+    :func:`touchlens.charts.data.segment_members` gives them; ``prospect`` = everyone in none
+    of them). None or blank keeps ``scope``; an unknown segment raises ConfigError naming the
+    known ones."""
+    segment = (segment or "").strip().lower() or None
+    if segment is None:
+        return scope
+    if segment == PROSPECT:
+        return replace(scope, segment=segment,
+                       members=frozenset().union(*members.values()), exclude=True)
+    if segment not in members:
+        raise ConfigError(f"unknown segment {segment!r}; use one of "
+                          f"{sorted([*members, PROSPECT])}")
+    return replace(scope, segment=segment, members=members[segment])
 
 
 def _in_period(t: ir.Table, column: str, scope: Scope, *, is_date: bool = False) -> ir.Table:

@@ -124,10 +124,14 @@ def report(
     start: Annotated[str | None, typer.Option("--start", help="First day, YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Last day, YYYY-MM-DD.")] = None,
     channel: Annotated[str | None, typer.Option("--channel", help="Only this channel.")] = None,
+    segment: Annotated[str | None, typer.Option(
+        "--segment", help="Only this RFM segment's customers (as in `touchlens rfm`; "
+                          "prospect = no purchase).")] = None,
     db: DbOption = None,
 ) -> None:
     """Write a self-contained HTML touchpoint review (charts inlined; opens offline)."""
-    from touchlens.api.scope import make_scope
+    from touchlens.api.scope import make_scope, narrow_to_segment
+    from touchlens.charts.data import segment_members
     from touchlens.report import write_report
 
     with open_workspace(resolve_db(ctx, db)) as ws:
@@ -138,6 +142,8 @@ def report(
             latest = None if value != value or value is None else value.to_pydatetime()
         scope = make_scope(period=period, start=_day(start, "--start"),
                            end=_day(end, "--end"), channel=channel, latest=latest)
+        if segment is not None and segment.strip():
+            scope = narrow_to_segment(scope, segment, segment_members(ws))
         path = write_report(ws, output, scope)
     err_console().print(f"wrote {escape(str(path))} ({path.stat().st_size / 1e6:.1f} MB, "
                         f"{escape(scope.label())})", highlight=False)
