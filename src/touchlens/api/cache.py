@@ -1,10 +1,14 @@
 """Per-data-version caches of a served workspace: analysis results and verified keys.
 
 - :class:`ResultCache`: results keyed by (data version, name, scope, params). The version is
-  bumped after every committed write to a workspace table (the collector's batches, an
-  erasure, an ingest through a served workspace: :class:`touchlens.api.served.CursorStore`
-  reports them), which also empties the cache. Identical computations running at the same
-  time are done once: the later callers wait for the first one's result.
+  bumped after every committed write to a workspace table (an erasure, an ingest through a
+  served workspace: :class:`touchlens.api.served.CursorStore` reports them), which also
+  empties the cache. The collector's appends are the exception when ``max_lag_s`` > 0: while
+  events stream in (a commit every few milliseconds) a new version is published at most
+  every ``max_lag_s`` seconds, so results are at most that far behind the stored events
+  instead of never being reused; the first append after a quiet spell is published at once.
+  Identical computations running at the same time are done once: the later callers wait for
+  the first one's result.
 - :class:`VerifiedKeys`: API keys verified recently, so the collector's hot path skips the key
   query; emptied whenever the ``api_keys`` table is written (a revocation takes effect at
   once) and otherwise trusted for ``KEY_CACHE_SECONDS``.
@@ -13,6 +17,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -25,20 +30,49 @@ KEY_CACHE_SECONDS = 30.0
 
 class ResultCache:
     """LRU cache of results keyed by (data version, *key); ``entries`` = 0 keeps nothing
-    (but identical concurrent computations are still shared)."""
+    (but identical concurrent computations are still shared). ``max_lag_s``: how long the
+    collector's appends may stay unpublished (0 = publish every one at once)."""
 
-    def __init__(self, entries: int) -> None:
+    def __init__(self, entries: int, max_lag_s: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._entries = entries
+        self._max_lag = max_lag_s
+        self._clock = clock
         self._data: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._inflight: dict[tuple, list[Any]] = {}  # key -> [lock, number of callers]
-        self.version = 0
+        self._version = 0
+        self._published_at = -math.inf
+        self._pending = False  # appends committed since the last published version
+
+    @property
+    def version(self) -> int:
+        """The published data version (pending appends are published once due)."""
+        with self._lock:
+            self._publish_if_due()
+            return self._version
 
     def bump(self) -> None:
         """A write was committed: results computed before it are stale."""
         with self._lock:
-            self.version += 1
-            self._data.clear()
+            self._publish()
+
+    def appended(self) -> None:
+        """The collector committed new rows: publish now if the last version is older than
+        ``max_lag_s``, else when it is (at the next look-up)."""
+        with self._lock:
+            self._pending = True
+            self._publish_if_due()
+
+    def _publish_if_due(self) -> None:
+        if self._pending and self._clock() - self._published_at >= self._max_lag:
+            self._publish()
+
+    def _publish(self) -> None:
+        self._version += 1
+        self._data.clear()
+        self._pending = False
+        self._published_at = self._clock()
 
     def _lookup(self, full: tuple) -> tuple[bool, Any]:
         with self._lock:
@@ -54,7 +88,8 @@ class ResultCache:
         Waiting cannot deadlock as long as computations only nest along an acyclic order of
         keys (a result needs others, never itself)."""
         with self._lock:
-            full = (self.version, *key)
+            self._publish_if_due()
+            full = (self._version, *key)
             entry = self._inflight.setdefault(full, [threading.Lock(), 0])
             entry[1] += 1
         try:
@@ -64,7 +99,7 @@ class ResultCache:
                     return value
                 value = compute()
                 with self._lock:  # kept only if no write was committed meanwhile
-                    if self._entries and full[0] == self.version:
+                    if self._entries and full[0] == self._version:
                         self._data[full] = value
                         while len(self._data) > self._entries:
                             self._data.popitem(last=False)

@@ -22,6 +22,10 @@ class ApiSettings(BaseModel):
       waits, at most, for requests already being received before it commits, so that
       requests sent together share one transaction (only while some are announced).
     - ``cache_entries``: analytics results kept per data version (the writer bumps it).
+    - ``max_lag_s``: while the collector streams events in, how many seconds the analytics
+      results (dashboard, read API) may lag behind them, so they are reused between commits
+      instead of recomputed after each; 0 = every commit is visible at once. Other writes
+      (ingest, erasure, experiments) are always visible at once.
     - ``cors_origins``: browser origins allowed to call the API; empty = CORS off (default).
     - ``login_token``: a one-time token that opens the dashboard (``/?token=…``) once; ``None``
       = none (log in with a read key).
@@ -36,6 +40,7 @@ class ApiSettings(BaseModel):
     writer_queue_size: int = Field(1_000, ge=1)
     writer_linger_ms: float = Field(10.0, ge=0, le=1000)
     cache_entries: int = Field(256, ge=0)
+    max_lag_s: float = Field(10.0, ge=0, le=3600)
     cors_origins: list[str] = Field(default_factory=list)
     login_token: str | None = None
     secure_cookies: bool = False

@@ -25,7 +25,8 @@ class AppState:
     """Opened by the app's lifespan, closed at shutdown.
 
     ``cache`` holds results per data version (see :mod:`touchlens.api.cache`): every
-    committed write through a served workspace bumps it, the writer's batches too.
+    committed write through a served workspace bumps it; the writer's batches publish a new
+    version at most every ``settings.max_lag_s`` seconds.
     ``keys`` are the recently verified API keys, emptied by any write to ``api_keys``.
     """
 
@@ -33,7 +34,7 @@ class AppState:
         self.settings = settings
         self.root = Workspace.open(settings.db)
         self.lock = threading.RLock()
-        self.cache = ResultCache(settings.cache_entries)
+        self.cache = ResultCache(settings.cache_entries, settings.max_lag_s)
         self.keys = VerifiedKeys()
         self.sessions = SessionStore(hours=settings.session_hours,
                                      login_token=settings.login_token)
@@ -41,7 +42,7 @@ class AppState:
                              max_rows=settings.writer_max_rows,
                              queue_size=settings.writer_queue_size,
                              linger_s=settings.writer_linger_ms / 1000,
-                             on_commit=self.cache.bump)
+                             on_commit=self.cache.appended)
         self.writer.start()
 
     def close(self) -> None:

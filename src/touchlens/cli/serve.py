@@ -33,13 +33,18 @@ def serve(
     cors: Annotated[list[str] | None, typer.Option(
         "--cors-origin", help="Allow this browser origin (repeatable). Default: CORS off.")
     ] = None,
+    max_lag: Annotated[float, typer.Option(
+        "--max-lag", min=0, max=3600,
+        help="Seconds the dashboard may lag behind events streaming into the collector "
+             "(results are reused meanwhile); 0 = recompute after every commit.")] = 10.0,
 ) -> None:
     """Serve the API (/v1, docs at /docs), the collector and the dashboard (/)."""
-    run_server(resolve_db(ctx, db), host=host, port=port, token=token, cors=cors)
+    run_server(resolve_db(ctx, db), host=host, port=port, token=token, cors=cors,
+               max_lag=max_lag)
 
 
 def run_server(path: Path, *, host: str = "127.0.0.1", port: int = 8765, token: bool = True,
-               cors: list[str] | None = None) -> None:
+               cors: list[str] | None = None, max_lag: float = 10.0) -> None:
     """Serve ``path`` until Ctrl+C, printing the one-time dashboard link (also used by
     ``touchlens demo``)."""
     import uvicorn
@@ -47,7 +52,8 @@ def run_server(path: Path, *, host: str = "127.0.0.1", port: int = 8765, token: 
     from touchlens.api import ApiSettings, create_app
 
     login_token = secrets.token_urlsafe(24) if token else None
-    settings = ApiSettings(db=path, login_token=login_token, cors_origins=cors or [])
+    settings = ApiSettings(db=path, login_token=login_token, cors_origins=cors or [],
+                           max_lag_s=max_lag)
     app = create_app(settings, warm=True)
     log = err_console()
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host

@@ -164,28 +164,36 @@ def chart_json(state: AppState, scope: Scope, name: Chart, *, touchpoint: str | 
 # (the journey map's results are shared with the recommendations).
 PREFETCH = (Chart.journey_map, Chart.recommendations, Chart.attribution, Chart.reallocation,
             Chart.trend, Chart.flows)
-_started: set[tuple] = set()
+_started: dict[tuple, int] = {}  # (app, scope) -> the data version last prefetched
+_running: set[tuple] = set()  # (app, scope) being prefetched now
 _started_lock = threading.Lock()
 
 
 def prefetch(state: AppState, scope: Scope) -> bool:
     """Start computing :data:`PREFETCH` for ``scope`` in a daemon thread, once per data
-    version; returns whether a thread was started. Best effort: a failure here is left for
-    the request that needs the chart to report."""
-    key = (id(state), state.cache.version, scope.key())
+    version and never twice at the same time; returns whether a thread was started. Best
+    effort: a failure here is left for the request that needs the chart to report. Only the
+    latest version is remembered per app and scope (a server that collects events publishes
+    new versions without end)."""
+    key, version = (id(state), scope.key()), state.cache.version
     with _started_lock:
-        if key in _started:
+        if _started.get(key) == version or key in _running:
             return False
-        _started.add(key)
+        _started[key] = version
+        _running.add(key)
 
     def run() -> None:
-        for name in PREFETCH:
-            if not state.writer.running:  # the app is shutting down
-                return
-            try:
-                chart_json(state, scope, name)
-            except Exception:
-                continue
+        try:
+            for name in PREFETCH:
+                if not state.writer.running:  # the app is shutting down
+                    return
+                try:
+                    chart_json(state, scope, name)
+                except Exception:
+                    continue
+        finally:
+            with _started_lock:
+                _running.discard(key)
 
     threading.Thread(target=run, name="touchlens-prefetch", daemon=True).start()
     return True
