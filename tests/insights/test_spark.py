@@ -37,3 +37,27 @@ def test_spark_matches_duckdb(make_workspace, tmp_path, backend):
         pd.testing.assert_frame_equal(s[cols], d[cols], check_dtype=False, atol=1e-9)
     finally:
         duck_ws.close()
+
+
+@pytest.mark.parametrize("backend", [pytest.param("spark", marks=pytest.mark.spark)])
+def test_spark_recommendations_with_sentiment_match_duckdb(make_workspace, tmp_path, backend):
+    """With verbatims in the feedback the moments read the VoC sentiment labels (an in-memory
+    table) inside a cached expression: that failed on Spark before the store registered
+    in-memory tables for caching (touchlens.store.spark)."""
+    from touchlens.simulate import simulate_retailer
+
+    world = simulate_retailer(150, seed=3, days=30)
+    spark_ws = make_workspace("spark")
+    duck_ws = Workspace.open(tmp_path / "duck.duckdb")
+    try:
+        for ws in (spark_ws, duck_ws):
+            for kind in ("events", "feedback", "costs", "identities"):
+                ws.ingest_arrow(getattr(world, kind), kind)
+        s, d = spark_ws.recommendations(), duck_ws.recommendations()
+        assert service.moments(duck_ws).moments["signal"].eq("sentiment").any()
+        cols = ["rank", "action", "touchpoint", "customers_affected", "money_per_month"]
+        pd.testing.assert_frame_equal(s[cols].reset_index(drop=True),
+                                      d[cols].reset_index(drop=True),
+                                      check_dtype=False, rtol=1e-6)
+    finally:
+        duck_ws.close()

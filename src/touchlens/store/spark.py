@@ -100,4 +100,22 @@ def connect_spark(session: SparkSession | None = None) -> Any:
         raise ConfigError(MISSING_SPARK) from exc
     if session is None:
         session = spark_session()
-    return ibis.pyspark.connect(session)
+    backend = ibis.pyspark.connect(session)
+    _register_memtables_before_caching(backend)
+    return backend
+
+
+def _register_memtables_before_caching(backend: Any) -> None:
+    """Make ``expr.cache()`` work over in-memory tables on Spark.
+
+    Ibis 12's PySpark backend compiles an expression for ``.cache()`` without registering
+    the ``ibis.memtable`` tables it reads (``execute`` does, through its pre-execute
+    hooks), so caching e.g. the moments' signals joined with the VoC sentiment labels failed
+    with TABLE_OR_VIEW_NOT_FOUND. Run the same hooks first; DuckDB needs nothing of this."""
+    create = backend._create_cached_table
+
+    def create_registered(name: str, expr: Any) -> Any:
+        backend._run_pre_execute_hooks(expr)
+        return create(name, expr)
+
+    backend._create_cached_table = create_registered
