@@ -148,7 +148,7 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         the driver) nor when Parquet is attached in place (the files may change under us).
         """
         events = self.events()
-        if not self._journeys_cacheable():
+        if not self.journeys_stored():
             return J.journey_events(events, self.settings.lookback_days)
         key = f"lookback={self.settings.lookback_days}"
         if self.store.get_meta(JOURNEY_CACHE_KEY) != key:
@@ -157,8 +157,10 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
             self.store.set_meta(JOURNEY_CACHE_KEY, key)
         return self.store.table(JOURNEY_CACHE)
 
-    def _journeys_cacheable(self) -> bool:
-        """Whether :meth:`journey_events` may use the stored cache (see its docstring)."""
+    def journeys_stored(self) -> bool:
+        """Whether :meth:`journey_events` returns the stored journey cache (a table other
+        cursors can read) rather than an expression that recomputes the journeys (see its
+        docstring)."""
         return self.store.engine == "duckdb" and not self.store.attached
 
     def journeys_table(self) -> ir.Table:

@@ -161,10 +161,10 @@ class ServedWorkspace(Workspace):
     def scope(self) -> Scope:
         return self.store.scope  # type: ignore[attr-defined]
 
-    def _journeys_cacheable(self) -> bool:
+    def journeys_stored(self) -> bool:
         """A scoped key never uses or builds the whole-workspace cache: its journeys are
         computed lazily from its own events."""
-        return self.scope.everything and super()._journeys_cacheable()
+        return self.scope.everything and super().journeys_stored()
 
     def journey_events(self) -> ir.Table:
         """The journeys under the write lock, so the cache has one builder at a time."""

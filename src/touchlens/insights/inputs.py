@@ -27,7 +27,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from touchlens.errors import ConfigError
-from touchlens.store.schema import JOURNEY_CACHE, STAGES
+from touchlens.store.schema import STAGES
 
 if TYPE_CHECKING:
     from touchlens.workspace import Workspace
@@ -90,20 +90,13 @@ def horizon(events: ir.Table) -> ir.TimestampScalar:
     return events.occurred_at.max()
 
 
-def _table_name(table: ir.Table) -> str | None:
-    try:
-        return table.get_name()
-    except Exception:  # an expression, not a stored table
-        return None
-
-
 @contextmanager
 def cached_journey_events(ws: Workspace) -> Iterator[ir.Table]:
     """The workspace's journey-tagged events, computed once for several queries: the
     workspace's stored journey cache when it has one (DuckDB), else an Ibis ``cache()`` (a
     cached DataFrame on Spark), released after."""
     tagged = ws.journey_events()
-    if _table_name(tagged) == JOURNEY_CACHE:
+    if ws.journeys_stored():
         yield tagged
         return
     tagged = tagged.cache()
@@ -176,5 +169,7 @@ def beside(ws: Workspace, compute: Callable[[Workspace], T], *,
 
 def journeys_stored(ws: Workspace) -> bool:
     """Whether ``ws``'s journey-tagged events are a stored table (the DuckDB journey cache),
-    which another cursor can read instead of recomputing them."""
-    return _table_name(ws.journey_events()) == JOURNEY_CACHE
+    which another cursor can read instead of recomputing them); builds the cache if it is
+    stale, so the other cursors find it ready."""
+    ws.journey_events()
+    return ws.journeys_stored()
