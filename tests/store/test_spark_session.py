@@ -111,3 +111,19 @@ def test_same_expression_same_result_on_duckdb_and_spark(spark, tiny_events: pa.
         "2024-03-02 11:00:00",
     ]
     assert [r["revenue"] for r in results["spark"]] == [120.0, 0.0, 80.0]
+
+
+@pytest.mark.spark
+def test_harmless_warnings_are_quiet_and_the_hidden_named_tables_still_read(spark) -> None:
+    """Globs and ``_…`` work tables made Spark print warnings (one with a stack trace) on
+    every attach and identity stitching; their loggers are at ERROR, and the tables read."""
+    from touchlens.store.spark import HARMLESS_WARNINGS
+
+    jvm = spark.sparkContext._jvm
+    for name in HARMLESS_WARNINGS:
+        level = jvm.org.apache.logging.log4j.LogManager.getLogger(name).getLevel()
+        assert level.toString() == "ERROR", name
+    spark.createDataFrame([(1,), (2,)], ["a"]).write.mode("overwrite").saveAsTable("_tl_hid")
+    spark.createDataFrame([(3,)], ["a"]).write.mode("overwrite").saveAsTable("_tl_hid")
+    assert spark.table("_tl_hid").count() == 1
+    spark.sql("DROP TABLE _tl_hid")

@@ -87,7 +87,33 @@ def spark_session(
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
+    _quiet_harmless_warnings(session)
     return session
+
+
+# Spark loggers whose warnings are expected in touchlens's normal use, each with why:
+HARMLESS_WARNINGS = (
+    # reading a glob (an attached folder, ``events-*.parquet``): Spark first looks for a
+    # streaming sink's metadata folder at the literal path and logs the miss with a stack trace
+    "org.apache.spark.sql.execution.streaming.FileStreamSink",
+    # derived tables named ``_…`` (the identity stitching's work tables): Hadoop calls
+    # such paths hidden, and Spark says so before it reads the table's files all the same
+    "org.apache.spark.sql.execution.datasources.DataSource",
+)
+
+
+def _quiet_harmless_warnings(session: SparkSession) -> None:
+    """Raise the loggers of :data:`HARMLESS_WARNINGS` to ERROR (only on sessions touchlens
+    starts; a session the caller built keeps its own logging). Best effort: another logging
+    backend than Spark's log4j2 is left as it is."""
+    try:
+        jvm = session.sparkContext._jvm
+        configurator = jvm.org.apache.logging.log4j.core.config.Configurator
+        level = jvm.org.apache.logging.log4j.Level.ERROR
+        for logger in HARMLESS_WARNINGS:
+            configurator.setLevel(logger, level)
+    except Exception:  # pragma: no cover - a JVM without log4j2
+        return
 
 
 def connect_spark(session: SparkSession | None = None) -> Any:
