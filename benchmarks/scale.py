@@ -3,6 +3,7 @@
     python benchmarks/scale.py                      # DuckDB at 1M and 10M events
     python benchmarks/scale.py --events 1M,10M,50M  # the full curve (needs ~40 GB of disk)
     python benchmarks/scale.py --spark 1M           # also PySpark local[2] at these sizes
+    python benchmarks/scale.py --events "" --spark 1M,10M   # Spark only
 
 For each size the simulator (touchlens.simulate.write_parquet, ~17 events per customer)
 writes Parquet once; then each step runs in a fresh child process on the DuckDB workspace
@@ -10,6 +11,8 @@ writes Parquet once; then each step runs in a fresh child process on the DuckDB 
 journeys, scorecard, every attribution model, VoC scores and a funnel (the steps whose
 Workspace method does not exist yet print "n/a"). The table ends with the fitted growth
 exponent k of time ∝ events^k per step (goal k ≤ 1.1). ``--memory-limit`` bounds DuckDB.
+On Spark the files are attached in place (events, identities, feedback, costs) and the same
+analyses run in one session (journeys, scorecard, attribution, VoC scores, funnel).
 """
 
 from __future__ import annotations
@@ -152,21 +155,45 @@ def _fit_k(sizes: list[int], seconds: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in pts) / den if den else float("nan")
 
 
-def _spark_steps(files: list[str], warehouse: Path) -> dict[str, float]:
+def _spark_steps(folder: Path, warehouse: Path) -> dict[str, tuple[float, str]]:
+    """The same analyses on Spark local[2], one session, the simulated files attached in
+    place (events, identities, feedback, costs): step → (seconds, note). A failing step is
+    reported with its error, not hidden."""
     from touchlens.store.spark import spark_session
 
     session = spark_session(master="local[2]", warehouse=warehouse)
-    out: dict[str, float] = {}
     ws = Workspace.open_spark(session)
-    t = time.perf_counter()
-    ws.attach(str(Path(files[0]).parent / "events-*.parquet"))
-    out["attach in place"] = time.perf_counter() - t
-    for name, run in (("journeys", lambda: ws.store.execute(ws.journeys_table().count()
-                                                            .as_table())),
-                      ("scorecard", ws.scorecard)):
-        t = time.perf_counter()
-        run()
-        out[name] = time.perf_counter() - t
+
+    def attach() -> str:
+        rows = ws.attach(str(folder / "events-*.parquet"))["rows"]
+        for kind in ("identities", "feedback", "costs"):
+            if any(folder.glob(f"{kind}-*.parquet")):
+                ws.attach(str(folder / f"{kind}-*.parquet"), kind)
+        return f"{rows:,} events in place"
+
+    def journeys() -> str:
+        n = ws.store.execute(ws.journeys_table().count().as_table()).iloc[0, 0]
+        return f"{int(n):,} journeys"
+
+    def rows(out: object) -> str:
+        return f"{len(out):,} rows" if hasattr(out, "__len__") else ""
+
+    steps: dict[str, Callable[[], str]] = {
+        "attach in place": attach,
+        "journeys": journeys,
+        "scorecard": lambda: rows(ws.scorecard()),
+        "attribution (all models)": lambda: rows(ws.attribution(model="all")),
+        "voc scores": lambda: rows(ws.voc.scores(by="touchpoint")),
+        "funnel": lambda: rows(ws.funnel()),
+    }
+    out: dict[str, tuple[float, str]] = {}
+    for name, run in steps.items():
+        start = time.perf_counter()
+        try:
+            note = run()
+            out[name] = (time.perf_counter() - start, note)
+        except Exception as exc:  # report, don't hide
+            out[name] = (float("nan"), f"error: {type(exc).__name__}: {exc}"[:80])
     session.stop()
     return out
 
@@ -187,7 +214,7 @@ def main() -> None:
     results: dict[str, dict[int, tuple[float, float, str]]] = {}
     spark_results: dict[str, dict[int, float]] = {}
     console = Console(width=170, stderr=True)
-    for n in sizes:
+    for n in sorted(set(sizes) | spark_sizes):
         folder = root / f"data-{n}"
         if not folder.exists():
             console.print(f"simulating ~{n:,} events …")
@@ -195,26 +222,30 @@ def main() -> None:
                           chunk_customers=50_000)
         files = sorted(str(p) for p in folder.glob("events-*.parquet"))
         db = root / f"ws-{n}.duckdb"
-        for name, fn in _steps(db, files, folder, settings).items():
-            console.print(f"{n:,} events: {name} …")
-            results.setdefault(name, {})[n] = _child(fn)
+        if n in sizes:
+            for name, fn in _steps(db, files, folder, settings).items():
+                console.print(f"{n:,} events: {name} …")
+                results.setdefault(name, {})[n] = _child(fn)
         if n in spark_sizes:
             console.print(f"{n:,} events: Spark local[2] …")
-            for name, s in _spark_steps(files, root / f"wh-{n}").items():
-                spark_results.setdefault(name, {})[n] = s
-    table = Table(title="touchlens at scale (DuckDB; seconds / peak RSS MB)")
+            for name, timed in _spark_steps(folder, root / f"wh-{n}").items():
+                spark_results.setdefault(name, {})[n] = timed
+    columns = sorted(set(sizes) | spark_sizes)
+    table = Table(title="touchlens at scale (seconds / peak RSS MB on DuckDB; seconds on Spark)")
     table.add_column("step")
-    for n in sizes:
+    for n in columns:
         table.add_column(f"{n / 1e6:g}M events", justify="right")
     table.add_column("k (time ∝ n^k)", justify="right")
     table.add_column("note")
     for name, by_size in results.items():
-        cells = [f"{by_size[n][0]:.1f} s / {by_size[n][1]:,.0f}" for n in sizes]
-        k = _fit_k(sizes, [by_size[n][0] for n in sizes])
-        table.add_row(name, *cells, f"{k:.2f}", by_size[sizes[-1]][2])
+        cells = [f"{by_size[n][0]:.1f} s / {by_size[n][1]:,.0f}" if n in by_size else ""
+                 for n in columns]
+        k = _fit_k(sorted(by_size), [by_size[n][0] for n in sorted(by_size)])
+        table.add_row(name, *cells, f"{k:.2f}", by_size[max(by_size)][2])
     for name, by_size in spark_results.items():
-        cells = [f"{by_size[n]:.1f} s" if n in by_size else "" for n in sizes]
-        table.add_row(f"spark: {name}", *cells, "", "")
+        cells = [f"{by_size[n][0]:.1f} s" if n in by_size else "" for n in columns]
+        k = _fit_k(sorted(by_size), [by_size[n][0] for n in sorted(by_size)])
+        table.add_row(f"spark: {name}", *cells, f"{k:.2f}", by_size[max(by_size)][1])
     Console(width=170).print(table)
     if not args.workdir:
         shutil.rmtree(root, ignore_errors=True)
