@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from touchlens.attribution import PATH_COLUMNS, attribute, read_paths, write_paths
 from touchlens.errors import ConfigError, SchemaError, UnreadableFileError
@@ -75,3 +78,11 @@ def test_read_errors_name_the_file(tmp_path: Path) -> None:
     bad.write_text("path,total_conversions\na > b,1\nc,-1\n", encoding="utf-8")
     with pytest.raises(SchemaError, match=r"bad\.csv: row 2: total_conversions is negative"):
         read_paths(bad)
+
+
+@given(st.lists(st.integers(0, 6), max_size=30))
+def test_positions_count_within_each_group(lengths: list[int]) -> None:
+    from touchlens.attribution.pathfile import positions
+
+    expected = [i for n in lengths for i in range(n)]
+    assert positions(np.array(lengths, dtype=np.int64)).tolist() == expected

@@ -52,6 +52,14 @@ def _counts(df: pd.DataFrame, column: str) -> np.ndarray:
     return values
 
 
+def positions(lengths: np.ndarray) -> np.ndarray:
+    """0-based position of each item within its group, for groups of ``lengths`` laid end
+    to end: lengths [2, 3] → [0, 1, 0, 1, 2]."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    firsts = np.cumsum(lengths) - lengths
+    return np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(firsts, lengths)
+
+
 @dataclass
 class Steps:
     """The steps of a path table in long form: ``rows[i]`` is the 0-based table row of step
@@ -75,9 +83,7 @@ class Steps:
         lengths = self.lengths[codes]
         rows = np.repeat(np.arange(len(codes), dtype=np.int64), lengths)
         starts = np.cumsum(self.lengths) - self.lengths
-        within = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths,
-                                                                 lengths)
-        at = np.repeat(starts[codes], lengths) + within
+        at = np.repeat(starts[codes], lengths) + positions(lengths)
         return Steps(rows, self.labels.take(pa.array(at)), lengths)
 
     def joined(self, sep: str) -> pa.Array:

@@ -36,6 +36,7 @@ from touchlens.attribution.pathfile import (
     DEFAULT_SEP,
     PATH_COLUMNS,
     Steps,
+    positions,
     split_paths,
     validate_distinct,
 )
@@ -199,11 +200,10 @@ def _from_steps(table: pd.DataFrame, steps: Steps, *, direct: Sequence[str],
                 level: str) -> PathSource:
     lens = steps.lengths.astype(np.int64)
     key = steps.rows
-    starts = np.repeat(np.cumsum(lens) - lens, lens)
     conv = table["total_conversions"].to_numpy(dtype="float64")
     rev = table["total_conversion_value"].to_numpy(dtype="float64")
     nulls = table["total_null"].to_numpy(dtype="float64")
-    step = np.arange(len(key), dtype=np.int64) - starts
+    step = positions(lens)
     before = pa.array(np.arange(len(key), dtype=np.int64) - 1, mask=step == 0)
     prev = steps.labels.take(before)  # NULL at step 0
     touches = pa.table({
