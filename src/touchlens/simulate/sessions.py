@@ -31,6 +31,8 @@ from touchlens.simulate.spec import WorldParams
 
 _MIN = 1.0 / 1440
 _PAYMENTS = ("blik", "card", "transfer", "pay_later", "cash_on_delivery")
+ABANDONED_FAILURE_RATE = 0.5  # abandoned checkouts that show a payment failure
+RETRIED_FAILURE_RATE = 0.06  # completed checkouts where a first payment attempt failed
 
 
 @dataclass
@@ -123,7 +125,10 @@ def _tail(log: EventLog, rng: np.random.Generator, s: _Sessions, cart_tp: str, c
     log.add(s.person[c], at[c] + _MIN, cart_tp, "add_to_cart", key=key[c], anon=anon[c],
             device=dev[c])
     co = s.checkout | bought
-    failed = co & ~bought & (rng.random(len(s.person)) < 0.5)
+    # a failed payment loses most sales (half the abandoned checkouts failed) but not all:
+    # some buyers retry and pay (6 % of the completed checkouts saw a failure first)
+    u = rng.random(len(s.person))
+    failed = co & np.where(bought, u < RETRIED_FAILURE_RATE, u < ABANDONED_FAILURE_RATE)
     attrs = np.where(failed, '{"error": "payment_failed"}', None).astype(object)
     log.add(s.person[co], at[co] + 2 * _MIN, checkout_tp, "checkout", key=key[co],
             anon=anon[co], device=dev[co], attrs=attrs[co])
