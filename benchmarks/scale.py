@@ -18,6 +18,7 @@ analyses run in one session (journeys, scorecard, attribution, VoC scores, funne
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -155,13 +156,13 @@ def _fit_k(sizes: list[int], seconds: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in pts) / den if den else float("nan")
 
 
-def _spark_steps(folder: Path, warehouse: Path) -> dict[str, tuple[float, str]]:
+def _spark_steps(folder: Path, warehouse: Path, memory: str) -> dict[str, tuple[float, str]]:
     """The same analyses on Spark local[2], one session, the simulated files attached in
     place (events, identities, feedback, costs): step → (seconds, note). A failing step is
     reported with its error, not hidden."""
     from touchlens.store.spark import spark_session
 
-    session = spark_session(master="local[2]", warehouse=warehouse)
+    session = spark_session(master="local[2]", warehouse=warehouse, driver_memory=memory)
     ws = Workspace.open_spark(session)
 
     def attach() -> str:
@@ -194,7 +195,8 @@ def _spark_steps(folder: Path, warehouse: Path) -> dict[str, tuple[float, str]]:
             out[name] = (time.perf_counter() - start, note)
         except Exception as exc:  # report, don't hide
             out[name] = (float("nan"), f"error: {type(exc).__name__}: {exc}"[:80])
-    session.stop()
+    with contextlib.suppress(Exception):  # a JVM that died (out of memory) cannot stop
+        session.stop()
     return out
 
 
@@ -204,6 +206,7 @@ def main() -> None:
     parser.add_argument("--events", default="1M,10M", help="comma-separated sizes (1M,10M,50M)")
     parser.add_argument("--spark", default="", help="sizes to also run on Spark local[2]")
     parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory_limit")
+    parser.add_argument("--spark-memory", default="8g", help="Spark driver heap (local mode)")
     parser.add_argument("--workdir", default=None, help="where to write data (default: temp)")
     args = parser.parse_args()
     sizes = [_size(s) for s in args.events.split(",") if s]
@@ -228,7 +231,7 @@ def main() -> None:
                 results.setdefault(name, {})[n] = _child(fn)
         if n in spark_sizes:
             console.print(f"{n:,} events: Spark local[2] …")
-            for name, timed in _spark_steps(folder, root / f"wh-{n}").items():
+            for name, timed in _spark_steps(folder, root / f"wh-{n}", args.spark_memory).items():
                 spark_results.setdefault(name, {})[n] = timed
     columns = sorted(set(sizes) | spark_sizes)
     table = Table(title="touchlens at scale (seconds / peak RSS MB on DuckDB; seconds on Spark)")

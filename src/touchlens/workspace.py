@@ -63,7 +63,8 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
 
         settings = (settings or Settings()).model_copy(update=overrides)
         owns = session is None
-        session = session or spark_session(master=master, warehouse=warehouse)
+        session = session or spark_session(master=master, warehouse=warehouse,
+                                           driver_memory=settings.spark_driver_memory)
         return cls(Store.open_spark(session, owns_session=owns), settings)
 
     def close(self) -> None:

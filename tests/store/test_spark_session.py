@@ -23,6 +23,8 @@ def test_conf_is_loopback_utc_and_out_of_cwd(tmp_path: Path) -> None:
     assert conf["spark.sql.execution.arrow.pyspark.enabled"] == "true"
     assert Path(urlparse(conf["spark.sql.warehouse.dir"]).path) == (tmp_path / "wh").resolve()
     assert f"-Dderby.system.home={tmp_path / 'scratch'}" in conf["spark.driver.extraJavaOptions"]
+    assert conf["spark.driver.memory"] == "4g"  # Spark's 1g ran out of heap at 10M events
+    assert spark_conf("local[2]", tmp_path, tmp_path, "t", "12g")["spark.driver.memory"] == "12g"
 
 
 def test_missing_pyspark_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,6 +47,7 @@ def test_session_is_utc_loopback_and_local(spark) -> None:
     assert conf.get("spark.driver.bindAddress") == "127.0.0.1"
     assert conf.get("spark.ui.enabled") == "false"
     assert spark.conf.get("spark.sql.shuffle.partitions") == "4"
+    assert conf.get("spark.driver.memory") == "4g"
     assert spark.conf.get("spark.sql.execution.arrow.pyspark.enabled") == "true"
 
 

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from touchlens.config import SPARK_DRIVER_MEMORY
 from touchlens.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -39,12 +40,14 @@ def _import_pyspark() -> Any:
     return pyspark.sql
 
 
-def spark_conf(master: str, warehouse: Path, scratch: Path, app_name: str) -> dict[str, str]:
+def spark_conf(master: str, warehouse: Path, scratch: Path, app_name: str,
+               driver_memory: str = SPARK_DRIVER_MEMORY) -> dict[str, str]:
     """The Spark settings touchlens uses (pure: no JVM started)."""
     derby_home = scratch / "derby"
     return {
         "spark.master": master,
         "spark.app.name": app_name,
+        "spark.driver.memory": driver_memory,
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.ui.enabled": "false",
@@ -67,13 +70,15 @@ def spark_session(
     master: str = "local[2]",
     warehouse: str | Path | None = None,
     app_name: str = "touchlens",
+    driver_memory: str = SPARK_DRIVER_MEMORY,
 ) -> SparkSession:
     """Start (or reuse) a local SparkSession configured for touchlens.
 
     ``warehouse`` is where ``create_table`` writes managed tables; when None a fresh temporary
     directory is used. The Derby home and metastore always go to a temporary directory.
-    If a session is already active in this process, Spark returns it and the static settings
-    (master, warehouse) of the first session win. Note that Ibis's ``disconnect()`` on a
+    ``driver_memory``: the driver's heap (e.g. ``"8g"``). If a session is already active in
+    this process, Spark returns it and the static settings (master, warehouse, memory) of
+    the first session win. Note that Ibis's ``disconnect()`` on a
     PySpark backend *stops* the session: only call it on sessions you own.
     """
     sql = _import_pyspark()
@@ -83,7 +88,7 @@ def spark_session(
     wh = Path(warehouse) if warehouse is not None else scratch / "warehouse"
     wh.mkdir(parents=True, exist_ok=True)
     builder = sql.SparkSession.builder
-    for key, value in spark_conf(master, wh, scratch, app_name).items():
+    for key, value in spark_conf(master, wh, scratch, app_name, driver_memory).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
