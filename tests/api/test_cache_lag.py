@@ -135,3 +135,22 @@ def test_prefetch_keeps_one_version_per_scope_and_one_run_at_a_time(served) -> N
     state.cache.bump()
     if key in charts._running:
         assert not charts.prefetch(state, Scope())  # a run is still going: not a second one
+
+
+def test_freshness_reports_the_version_the_results_show(template_db: Path,
+                                                        tmp_path: Path) -> None:
+    db = tmp_path / "ws.duckdb"
+    shutil.copy(template_db, db)
+    for served in open_served(db, max_lag_s=3600):
+        assert served.client.get("/v1/freshness").status_code == 401
+        assert served.client.get("/v1/freshness", headers=served.write).status_code == 403
+        first = served.client.get("/v1/freshness", headers=served.read).json()
+        assert set(first) == {"version", "as_of", "pending", "max_lag_s"}
+        assert first["max_lag_s"] == 3600 and first["pending"] is False
+        _post(served, 1)  # the first batch after a quiet spell: a new version at once
+        second = served.client.get("/v1/freshness", headers=served.read).json()
+        assert second["version"] == first["version"] + 1
+        assert second["as_of"] >= first["as_of"]
+        _post(served, 2)  # within the lag: waits for the next version
+        third = served.client.get("/v1/freshness", headers=served.read).json()
+        assert third["version"] == second["version"] and third["pending"] is True

@@ -13,6 +13,7 @@ import shutil
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,15 +52,13 @@ def browser() -> Iterator:
         b.close()
 
 
-@pytest.fixture(scope="module")
-def server(web_db, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``http://127.0.0.1:<port>`` of a running app; stopped after the module."""
+@contextmanager
+def _serving(db: Path) -> Iterator[str]:
+    """``http://127.0.0.1:<port>`` of an app serving ``db``, stopped on exit."""
     import uvicorn
 
     from touchlens.api import ApiSettings, create_app
 
-    db = tmp_path_factory.mktemp("browser") / "ws.duckdb"
-    shutil.copy(web_db.path, db)
     app = create_app(ApiSettings(db=db, login_token=TOKEN))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -70,10 +69,21 @@ def server(web_db, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(30)
-    sock.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(30)
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def server(web_db, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A running app on a copy of the web workspace; stopped after the module."""
+    db = tmp_path_factory.mktemp("browser") / "ws.duckdb"
+    shutil.copy(web_db.path, db)
+    with _serving(db) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -84,20 +94,26 @@ def screens(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def page(browser, server, web_db) -> Iterator:
-    """A logged-in page (through the login form) that records console errors."""
-    context = browser.new_context(viewport=VIEWPORT, base_url=server)
+def _logged_in(browser, url: str, read_key: str):
+    """A new browser page logged in through the login form, recording console errors."""
+    context = browser.new_context(viewport=VIEWPORT, base_url=url)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto("/")
     assert "/login" in pg.url
-    pg.fill("#key", web_db.read_key)
+    pg.fill("#key", read_key)
     pg.click("button[type=submit]")
-    pg.wait_for_url(f"{server}/")
+    pg.wait_for_url(f"{url}/")
     pg.console_errors = errors  # type: ignore[attr-defined]
+    return context, pg
+
+
+@pytest.fixture
+def page(browser, server, web_db) -> Iterator:
+    """A logged-in page (through the login form) that records console errors."""
+    context, pg = _logged_in(browser, server, web_db.read_key)
     yield pg
     context.close()
 
@@ -219,3 +235,38 @@ def test_attribution_page_shows_models_and_reallocation(page) -> None:
     assert {"last", "first", "markov", "shapley"} <= set(legend)
     rows = page.locator("table.records[data-endpoint='/v1/attribution/roi'] tbody tr")
     assert rows.count() > 3
+
+
+def test_live_mode_redraws_when_collected_events_arrive(browser, web_db, tmp_path: Path
+                                                       ) -> None:
+    """Seed 003's live view: with "Live" on, the overview follows events sent to the
+    collector (its own server: the other tests' numbers stay as they were)."""
+    import httpx
+
+    db = tmp_path / "live.duckdb"
+    shutil.copy(web_db.path, db)
+    with _serving(db) as url:
+        context, pg = _logged_in(browser, url, web_db.read_key)
+        try:
+            _ready(pg)
+            customers = pg.locator(".kpi[data-kpi=customers] .value")
+            before = int(customers.inner_text().replace(",", ""))
+            pg.check("#f-live")
+            pg.wait_for_function("document.querySelector('#f-live-note').textContent"
+                                 ".includes('data as of')")
+            events = [{"event_id": f"live-{i}", "occurred_at": "2026-02-20T10:00:00Z",
+                       "customer_id": f"live-customer-{i}", "channel": "email",
+                       "touchpoint": "newsletter", "event_type": "open"} for i in range(5)]
+            r = httpx.post(f"{url}/v1/events", json=events, timeout=30,
+                           headers={"Authorization": f"Bearer {web_db.write_key}"})
+            assert r.status_code == 200 and r.json()["accepted"] == 5
+            pg.wait_for_function(  # no reload: the live poll redraws the KPI cards in place
+                "n => parseInt(document.querySelector('.kpi[data-kpi=customers] .value')"
+                ".innerText.replace(/,/g, '')) === n", arg=before + 5, timeout=60_000)
+            assert pg.locator(".chart.rendered").count() >= 1  # charts stayed drawn
+            pg.reload()  # the choice is remembered
+            _ready(pg)
+            assert pg.is_checked("#f-live")
+            assert pg.console_errors == []  # type: ignore[attr-defined]
+        finally:
+            context.close()

@@ -22,6 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -44,6 +45,18 @@ class ResultCache:
         self._version = 0
         self._published_at = -math.inf
         self._pending = False  # appends committed since the last published version
+        self.published_wall = datetime.now(UTC)  # when the current version was published
+
+    @property
+    def max_lag_s(self) -> float:
+        return self._max_lag
+
+    def freshness(self) -> tuple[int, datetime, bool]:
+        """(published version, when it was published (UTC), whether appends are waiting for
+        the next one); publishes pending appends first when they are due."""
+        with self._lock:
+            self._publish_if_due()
+            return self._version, self.published_wall, self._pending
 
     @property
     def version(self) -> int:
@@ -73,6 +86,7 @@ class ResultCache:
         self._data.clear()
         self._pending = False
         self._published_at = self._clock()
+        self.published_wall = datetime.now(UTC)
 
     def _lookup(self, full: tuple) -> tuple[bool, Any]:
         with self._lock:

@@ -31,6 +31,18 @@ def stats(_: ReadKey, state: State, scope: ScopeDep) -> Response:
     return json_response({"scope": scope_json(scope), "data": value})
 
 
+@router.get("/freshness", responses=_AUTH, summary="Which data version the results show")
+def freshness(_: ReadKey, state: State) -> Response:
+    """``version``: the data version the analytics are computed on (it changes after writes;
+    see ``max_lag_s``), ``as_of``: when that version was published (UTC), ``pending``:
+    whether collected events wait for the next version, ``max_lag_s``: how far, at most, the
+    results lag behind events streaming into the collector. Cheap (no query): the
+    dashboard's live mode polls it and redraws when ``version`` changes."""
+    version, as_of, pending = state.cache.freshness()
+    return json_response({"version": version, "as_of": as_of.isoformat(),
+                          "pending": pending, "max_lag_s": state.cache.max_lag_s})
+
+
 @router.get("/kpis", responses=_AUTH, summary="Headline KPIs vs the previous period")
 def kpis(_: ReadKey, state: State, scope: ScopeDep) -> Response:
     """``current`` and ``previous`` (the window of the same length before, when the period is

@@ -102,8 +102,8 @@ const KPIS = [
   ["ces", "CES (1–7)", "score"],
 ];
 
-async function renderKpis(el) {
-  el.textContent = "Loading…";
+async function renderKpis(el, quiet) {
+  if (!quiet) el.textContent = "Loading…";
   try {
     const res = await getJSON("/v1/kpis");
     const cur = res.current, prev = res.previous;
@@ -153,13 +153,21 @@ function chartParams(el) {
   return { ...params, ...brandParams() };
 }
 
-async function renderChart(el) {
-  el.classList.remove("rendered");
-  el.innerHTML = '<p class="loading">Loading…</p>';
+async function renderChart(el, quiet) {
+  const redraw = quiet && el.classList.contains("rendered");  // live update: draw in place
+  if (!redraw) {
+    el.classList.remove("rendered");
+    el.innerHTML = '<p class="loading">Loading…</p>';
+  }
   try {
     const fig = await getJSON("/v1/charts/" + el.dataset.chart, chartParams(el));
-    el.innerHTML = "";
-    await Plotly.newPlot(el, fig.data, fig.layout, { responsive: true, displaylogo: false });
+    const config = { responsive: true, displaylogo: false };
+    if (redraw) {
+      await Plotly.react(el, fig.data, fig.layout, config);
+    } else {
+      el.innerHTML = "";
+      await Plotly.newPlot(el, fig.data, fig.layout, config);
+    }
     el.classList.add("rendered");
   } catch (err) {
     el.innerHTML = `<p class="error">${esc(err.message)}</p>`;
@@ -249,7 +257,7 @@ async function renderRecords(table) {
 
 let layers = null;
 
-async function render() {
+async function render(quiet) {
   document.body.dataset.ready = "";
   if (layers === null && $$("[data-layer]").length) {
     try { layers = (await getJSON("/v1/layers")).data; } catch (e) { layers = {}; }
@@ -261,8 +269,8 @@ async function render() {
     }
   });
   const kpis = $("#kpis");
-  const jobs = $$(".chart[data-chart]").map(renderChart);
-  if (kpis) jobs.push(renderKpis(kpis));
+  const jobs = $$(".chart[data-chart]").map((el) => renderChart(el, quiet));
+  if (kpis) jobs.push(renderKpis(kpis, quiet));
   if ($("#scorecard")) jobs.push(renderTable());
   $$("table.records").forEach((t) => jobs.push(renderRecords(t)));
   if (!kpis) {
@@ -301,8 +309,51 @@ async function initControls() {
   }
 }
 
+// -- live mode: redraw when the server publishes a new data version -----------------------
+const live = { timer: null, version: null, busy: false };
+
+function liveNote(res) {
+  const at = new Date(res.as_of).toLocaleTimeString();
+  $("#f-live-note").textContent = `data as of ${at}` + (res.pending ? " · new events coming" : "");
+}
+
+async function liveTick() {
+  if (live.busy || document.hidden) return;
+  live.busy = true;
+  try {
+    const res = await getJSON("/v1/freshness");
+    liveNote(res);
+    if (live.version !== null && res.version !== live.version) await render(true);
+    live.version = res.version;
+  } catch (e) { /* the next tick tries again */ } finally { live.busy = false; }
+}
+
+async function setLive(on) {
+  localStorage.setItem("touchlens-live", on ? "1" : "0");
+  clearInterval(live.timer);
+  live.timer = null;
+  $("#f-live-note").textContent = "";
+  if (!on) return;
+  let res;
+  try { res = await getJSON("/v1/freshness"); } catch (e) { return; }
+  live.version = res.version;
+  liveNote(res);
+  // poll at half the server's lag (results change at most that often), 2–30 s
+  const seconds = Math.min(30, Math.max(2, res.max_lag_s / 2));
+  live.timer = setInterval(liveTick, seconds * 1000);
+}
+
+function initLive() {
+  const box = $("#f-live");
+  if (!box) return;
+  box.checked = localStorage.getItem("touchlens-live") === "1";
+  box.addEventListener("change", () => setLive(box.checked));
+  if (box.checked) setLive(true);
+}
+
 document.addEventListener("DOMContentLoaded", async () => {
   initFilters();
   try { await initControls(); } catch (e) { /* controls are optional */ }
-  render();
+  await render();
+  initLive();
 });
