@@ -4,6 +4,7 @@
     python benchmarks/scale.py --events 1M,10M,50M  # the full curve (needs ~40 GB of disk)
     python benchmarks/scale.py --spark 1M           # also PySpark local[2] at these sizes
     python benchmarks/scale.py --events "" --spark 1M,10M   # Spark only
+    python benchmarks/scale.py --events 50M --steps ingest,journeys,attribution
 
 For each size the simulator (touchlens.simulate.write_parquet, ~17 events per customer)
 writes Parquet once; then each step runs in a fresh child process on the DuckDB workspace
@@ -207,6 +208,9 @@ def main() -> None:
     parser.add_argument("--spark", default="", help="sizes to also run on Spark local[2]")
     parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory_limit")
     parser.add_argument("--spark-memory", default="8g", help="Spark driver heap (local mode)")
+    parser.add_argument("--steps", default="", help=(
+        "only the DuckDB steps whose name starts with one of these comma-separated words "
+        "(e.g. ingest,journeys,attribution); steps a later one needs must be among them"))
     parser.add_argument("--workdir", default=None, help="where to write data (default: temp)")
     args = parser.parse_args()
     sizes = [_size(s) for s in args.events.split(",") if s]
@@ -217,6 +221,7 @@ def main() -> None:
     results: dict[str, dict[int, tuple[float, float, str]]] = {}
     spark_results: dict[str, dict[int, float]] = {}
     console = Console(width=170, stderr=True)
+    wanted = [w.strip() for w in args.steps.split(",") if w.strip()]
     for n in sorted(set(sizes) | spark_sizes):
         folder = root / f"data-{n}"
         if not folder.exists():
@@ -227,6 +232,8 @@ def main() -> None:
         db = root / f"ws-{n}.duckdb"
         if n in sizes:
             for name, fn in _steps(db, files, folder, settings).items():
+                if wanted and not any(name.startswith(w) for w in wanted):
+                    continue
                 console.print(f"{n:,} events: {name} …")
                 results.setdefault(name, {})[n] = _child(fn)
         if n in spark_sizes:
