@@ -222,3 +222,11 @@ def test_any_ga4_shaped_rows_are_stored_quarantined_or_duplicates(tmp_path_facto
         assert r.rows_in == len(lines) * (2 if twice else 1)
         assert r.rows_in == r.stored + r.quarantined + r.duplicates
         assert ws.store.count("events") == r.stored
+
+
+def test_unicode_digits_in_an_int_value_do_not_crash_the_ingest() -> None:
+    """``"²".isdigit()`` is True but ``int("²")`` fails: such a value stays text."""
+    from touchlens.io.adapters.ga4 import _digits
+
+    assert _digits("12") and _digits("-3") and _digits(7)
+    assert not _digits("²") and not _digits("١٢") and not _digits("1.5") and not _digits("")

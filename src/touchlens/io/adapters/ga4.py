@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -61,6 +62,8 @@ _NESTED = ("event_params", "user_properties", "device", "geo", "app_info", "traf
 _ITEM_KEYS = ("item_id", "item_name", "item_brand", "item_category", "price", "quantity")
 COLUMNS = ["event_id", "occurred_at", "customer_id", "anonymous_id", "channel", "touchpoint",
            "event_type", "order_id", "revenue", "currency", "campaign", "device", "attributes"]
+
+_INT_TEXT = re.compile(r"-?[0-9]+")
 
 
 def read_ga4(path: Path) -> tuple[pd.DataFrame, list[BadRow]]:
@@ -144,7 +147,9 @@ def params(rec: dict) -> dict[str, Any]:
 
 
 def _digits(v: object) -> bool:
-    return isinstance(v, int) or (isinstance(v, str) and v.lstrip("-").isdigit())
+    """An int, or text of ASCII digits with an optional minus (``str.isdigit`` also accepts
+    "²" and other digits ``int()`` rejects: a GA4 export row with one crashed the ingest)."""
+    return isinstance(v, int) or (isinstance(v, str) and _INT_TEXT.fullmatch(v) is not None)
 
 
 def _sub(rec: dict, key: str) -> dict:
