@@ -111,15 +111,8 @@ def record_many(store: Store, entries: list[Entry], *, at: datetime | None = Non
         if store.engine == "duckdb":
             # the head lets a cut-off tail be detected and keeps _last O(1); on Spark
             # rewriting meta per entry would cost seconds
-            _set_head(store, f"{seq}:{prev}")
+            store.set_meta(HEAD_KEY, f"{seq}:{prev}")
     return seq
-
-
-def _set_head(store: Store, value: str) -> None:
-    raw = store.con.con
-    updated = raw.execute("UPDATE meta SET value = ? WHERE key = ?", [value, HEAD_KEY]).fetchone()
-    if not updated or not updated[0]:
-        raw.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [HEAD_KEY, value])
 
 
 def audit_log(store: Store, *, action: str | None = None, actor: str | None = None,
