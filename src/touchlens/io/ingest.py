@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from touchlens.config import Settings
 from touchlens.errors import SchemaError
+from touchlens.io import validate_fast as VF
 from touchlens.io.adapters.referrals import tag_ai_arrivals
 from touchlens.io.mapping import Mapping
 from touchlens.io.pii import hash_pii_text
@@ -119,11 +120,25 @@ class Prepared:
 
 
 def prepare_table(table: pa.Table, kind: str, *, salt: str, source: str = "<arrow>",
-                  mapping: Mapping | None = None, settings: Settings | None = None) -> Prepared:
+                  mapping: Mapping | None = None, settings: Settings | None = None,
+                  fast: bool = True) -> Prepared:
     """Validate an Arrow table without touching the store (``salt``: the workspace's
-    ``pii_salt``)."""
-    return _prepare(arrow_to_frame(table), [], kind, file=source, sha256=sha256_arrow(table),
-                    mapping=mapping, settings=settings, started=datetime.now(UTC), salt=salt)
+    ``pii_salt``).
+
+    ``fast``: a small events table whose rows are all canonical, with no mapping, is
+    validated straight from Arrow (:func:`touchlens.io.validate_fast.validate_table`; same
+    result as the frame path, tested)."""
+    started, sha256 = datetime.now(UTC), sha256_arrow(table)
+    plain = mapping is None or mapping == Mapping()
+    quick = (VF.validate_table(table, (settings or Settings()).currency)
+             if fast and kind == "events" and plain else None)
+    if quick is None:
+        return _prepare(arrow_to_frame(table), [], kind, file=source, sha256=sha256,
+                        mapping=mapping, settings=settings, started=started, salt=salt)
+    problems = pd.DataFrame([(n, f, r, hash_pii_text(raw, salt, phones=False))
+                             for n, f, r, raw in quick.problems],
+                            columns=[ROW, "field", "reason", "raw"])
+    return Prepared(kind, source, sha256, started, table.num_rows, problems, quick.unique, [])
 
 
 def _ingest(store: Store, frame: pd.DataFrame, bad_rows: list[BadRow], kind: str, *, file: str,
@@ -178,18 +193,21 @@ def validate_frame(frame: pd.DataFrame, bad_rows: list[BadRow], kind: str, *, fi
 
 
 def write_prepared(store: Store, prepared: Prepared, *, lookup: KeyLookup | None = None,
-                   insert: Callable[[], int] | None = None) -> IngestResult:
+                   insert: Callable[[], int] | None = None,
+                   seen_before: bool | None = None) -> IngestResult:
     """Write a prepared batch in one transaction (all or nothing).
 
     ``lookup``: the batch's keys already stored, when the caller looked them up in the
     same transaction (the collector does, :meth:`Store.existing_keys`): the insert reuses it.
     ``insert``: writes the batch's rows and returns how many were new, instead of inserting
-    ``prepared.unique`` (the bulk path's SQL does).
+    ``prepared.unique`` (the bulk path's SQL does). ``seen_before``: whether ingest_log
+    already holds this kind and content hash, when the caller asked in the same transaction.
     """
     kind, file, sha256, unique = prepared.kind, prepared.file, prepared.sha256, prepared.unique
     problems, rows_in = prepared.problems, prepared.rows_in
     batch_id = uuid.uuid4().hex
-    seen_before = _already_ingested(store, kind, sha256)
+    if seen_before is None:  # only a batch with bad rows needs it (quarantined once)
+        seen_before = len(problems) > 0 and _already_ingested(store, kind, sha256)
     with store.transaction():
         if insert is not None:
             stored = insert()

@@ -8,6 +8,10 @@ numbers, an ISO 4217 currency. For such a row every validator is the identity (o
 timestamp parse), so it is built here in plain Python; every other row — anything unusual,
 bad or ambiguous — goes through the full validators as before. The two paths give the same
 result (tested property, ``tests/io/test_validate_fast.py``).
+
+:func:`validate_table` goes one step further for the collector's small batches: straight from
+the Arrow table (no pandas frame at all) when *every* row is canonical, else it declines and
+the caller takes the path above (``tests/io/test_ingest_fast.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from touchlens.io.adapters.referrals import referral_hits
 from touchlens.io.mapping import Mapping
 from touchlens.io.pii import pii_kind
 from touchlens.io.readers import ROW
@@ -34,7 +39,8 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _MIN = datetime(1990, 1, 1, tzinfo=UTC)
 _MAX = datetime(2100, 1, 1, tzinfo=UTC)
 _TYPES = frozenset(S.EVENT_TYPES)
-_COLUMNS = frozenset(S.EVENTS.names) | {ROW}
+_NAMES = tuple(S.EVENTS.names)
+_COLUMNS = frozenset(_NAMES) | {ROW}
 _TEXT = ("event_id", "customer_id", "anonymous_id", "order_id", "campaign", "device")
 _FLOAT = ("revenue", "cost")
 
@@ -86,12 +92,58 @@ def split_events(frame: Any, currency: str, mapping: Mapping) -> Split | None:
             slow.append(i)
             continue
         except _UnknownType:
-            problems.append(_problem(frame, cols, i, numbers[i]))
+            problems.append(_problem(list(frame.columns), cols, i, numbers[i]))
             continue
         good.append(i)
         for c, v in zip(S.EVENTS.names, row, strict=True):
             out[c].append(v)
     return Split(pa.table(out, schema=S.EVENTS), good, problems, slow, numbers)
+
+
+@dataclass
+class Quick:
+    """A table validated entirely here: its good rows, first per ``event_id`` (input
+    order), and its rejected rows (ROW, field, reason, raw; PII not hashed yet)."""
+
+    unique: pa.Table
+    problems: list[tuple[int, str, str, str]]
+
+
+def validate_table(table: pa.Table, currency: str) -> Quick | None:
+    """Validate raw event rows straight from Arrow, as :func:`touchlens.io.ingest` would
+    with no mapping (frame, AI-arrival tagging, validators, first row per id); None when a
+    row or the table needs more: a column missing, extra or of another type than text
+    (``revenue``/``cost``: float64), an attributes text naming an AI assistant (the arrival
+    rule may rewrite the row), a row that is not canonical, too many rows.
+
+    Measured on the collector's batches of 100: ~1 ms instead of ~5 ms for the pandas path
+    (frame conversion, per-column validators, problem frames, an Arrow group-by)."""
+    n = table.num_rows
+    if not n or n > MAX_ROWS or set(table.column_names) != set(_NAMES):
+        return None
+    if any(table.schema.field(name).type != _ARROW_TYPES[name] for name in _NAMES):
+        return None
+    if referral_hits(table["attributes"]).any():  # accepts Arrow as well as a Series
+        return None
+    cols = {c: table[c].to_pylist() for c in table.column_names}
+    rows, seen, problems = [], set(), []
+    for i, values in enumerate(zip(*(cols[c] for c in _NAMES), strict=True)):
+        try:
+            row = _row(*values, default_currency=currency)
+        except _Odd:
+            return None
+        except _UnknownType:
+            problems.append(_problem(table.column_names, cols, i, i + 1))
+            continue
+        if row[0] not in seen:  # the first row of an id wins (file ingest keeps the first)
+            seen.add(row[0])
+            rows.append(row)
+    columns = zip(*rows, strict=True) if rows else ([] for _ in _NAMES)
+    return Quick(pa.table(dict(zip(_NAMES, map(list, columns), strict=True)),
+                          schema=S.EVENTS), problems)
+
+
+_ARROW_TYPES = {name: pa.float64() if name in _FLOAT else pa.string() for name in _NAMES}
 
 
 def _missing(v: object) -> bool:
@@ -161,12 +213,13 @@ def _row(event_id: Any, ts: Any, customer: Any, anonymous: Any, channel: Any,
     return row
 
 
-def _problem(frame: Any, cols: dict[str, list[Any]], i: int, number: int
+def _problem(columns: list[str], cols: dict[str, list[Any]], i: int, number: int
              ) -> tuple[int, str, str, str]:
-    """The quarantine row of an unknown event type, worded as the full path words it."""
+    """The quarantine row of an unknown event type, worded as the full path words it
+    (``raw``: the row's ``columns`` in order)."""
     value = cols["event_type"][i]
     shown = repr(value if len(value) <= 60 else value[:57] + "...")
-    raw = {c: None if _missing(cols[c][i]) else cols[c][i] for c in frame.columns if c != ROW}
+    raw = {c: None if _missing(cols[c][i]) else cols[c][i] for c in columns if c != ROW}
     return (number, "event_type", "event_type: " + UNKNOWN_TYPE.format(value=shown),
             json.dumps(raw, ensure_ascii=False, default=str))
 
