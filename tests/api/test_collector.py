@@ -57,6 +57,19 @@ def test_resending_is_idempotent(empty_served) -> None:
     assert stored_counts(s)["events"] == 3
 
 
+def test_a_resent_batch_quarantines_its_bad_rows_once(empty_served) -> None:
+    s = empty_served
+    batch = [event(1), event(2, event_type="nope")]
+    first = s.client.post("/v1/events", json=batch, headers=s.write).json()
+    again = s.client.post("/v1/events", json=batch, headers=s.write).json()
+    other = s.client.post("/v1/events", json=[event(3, event_type="nope")],
+                          headers=s.write).json()
+    assert [i["status"] for i in first["items"]] == ["accepted", "rejected"]
+    assert [i["status"] for i in again["items"]] == ["duplicate", "rejected"]
+    assert [i["status"] for i in other["items"]] == ["rejected"]
+    assert stored_counts(s) == {"events": 1, "feedback": 0, "quarantine": 2}
+
+
 def test_concurrent_batches_lose_nothing(empty_served) -> None:
     s = empty_served
     batches = [[event(f"{b}-{i}") for i in range(20)] + [event(f"{b}-0")]

@@ -95,3 +95,17 @@ def test_a_full_queue_is_refused_and_the_rest_is_written(ws: Workspace) -> None:
         writer.stop()
     assert 1 <= len(accepted) < 8 and total == 3 * len(accepted)
     assert ws.store.count("events") == total
+
+
+def test_the_writer_accounts_for_its_commits(ws: Workspace) -> None:
+    writer = _writer(ws)
+    try:
+        for prefix in "ab":
+            writer.submit("events", _items(prefix, 4)).result(timeout=10)
+        writer.submit("events", _items("a", 2)).result(timeout=10)  # duplicates count as rows
+    finally:
+        writer.stop()
+    stats = writer.stats
+    assert (stats.commits, stats.requests, stats.rows) == (3, 3, 10)
+    assert stats.cpu_s > 0 and stats.wall_s > 0
+    assert stats.summary().startswith("3 commits, 3 requests, 10 rows; per commit ")

@@ -12,7 +12,8 @@ commit) and the collector slower, so one thread does both, merging what queued m
 Per-item answers, for a batch ingested with the file validators (:mod:`touchlens.io`):
 
 - ``rejected``: the item is in the quarantine rows of the batch (field and reason given);
-- ``duplicate``: its id was stored before, or an earlier item of the batch had it;
+- ``duplicate``: its id was stored before, or an earlier item of the batch had it (the
+  writer knows the stored ids without scanning the table: :mod:`touchlens.api.known_keys`);
 - ``accepted``: stored now.
 
 Per batch, accepted = stored (checked: when a batch repeats an earlier one byte for byte the
@@ -39,6 +40,7 @@ from typing import Any
 
 import pandas as pd
 
+from touchlens.api.known_keys import KnownKeys
 from touchlens.api.schemas import KEY, CollectResult, ItemResult, to_arrow
 from touchlens.api.served import ServedWorkspace
 from touchlens.config import Settings
@@ -46,6 +48,7 @@ from touchlens.governance import audit
 from touchlens.io.ingest import Prepared, prepare_table, write_prepared
 from touchlens.io.readers import ROW
 from touchlens.store import Store
+from touchlens.store.backends import KeyLookup
 
 log = logging.getLogger("touchlens.api.writer")
 
@@ -70,6 +73,25 @@ def _freeze_startup_heap() -> None:
 
 class QueueFull(Exception):
     """The writer's queue is full: the client should retry later (HTTP 503)."""
+
+
+@dataclass
+class WriterStats:
+    """What the writer thread did since it started: transactions committed, requests and
+    rows (items) in them, and the thread's CPU and wall seconds spent validating and
+    committing them (``time.thread_time``: DuckDB's own worker threads not included)."""
+
+    commits: int = 0
+    requests: int = 0
+    rows: int = 0
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+
+    def summary(self) -> str:
+        per = max(self.commits, 1)
+        return (f"{self.commits} commits, {self.requests} requests, {self.rows} rows; per "
+                f"commit {1000 * self.cpu_s / per:.1f} ms CPU (writer thread), "
+                f"{1000 * self.wall_s / per:.1f} ms wall")
 
 
 @dataclass
@@ -124,6 +146,8 @@ class Writer:
         self._on_commit = on_commit or (lambda: None)
         self._thread: threading.Thread | None = None
         self._salt = ""
+        self._known = KnownKeys()
+        self.stats = WriterStats()
 
     @property
     def running(self) -> bool:
@@ -145,6 +169,7 @@ class Writer:
             self._cond.notify_all()
         self._thread.join(timeout)
         self._thread = None
+        log.info("writer: %s", self.stats.summary())
 
     def announce(self) -> Arrival:
         """A request for :meth:`submit` is on its way (see :class:`Arrival`)."""
@@ -216,10 +241,11 @@ class Writer:
             ws.close()
 
     def _write_group(self, ws: ServedWorkspace, jobs: list[_Job]) -> None:
+        cpu, wall = time.thread_time(), time.perf_counter()
         try:
             batch = prepare_batch(jobs[0].kind, [j.items for j in jobs], self._salt,
                                   self._settings)
-            results = commit_batch(ws, batch, [j.actor for j in jobs])
+            results = commit_batch(ws, batch, [j.actor for j in jobs], self._known)
         except Exception as exc:
             if len(jobs) > 1:  # one request must not fail the others: retry them one by one
                 for job in jobs:
@@ -228,6 +254,11 @@ class Writer:
             log.exception("collector write failed")
             jobs[0].future.set_exception(exc)
             return
+        stats = self.stats
+        stats.commits, stats.requests = stats.commits + 1, stats.requests + len(jobs)
+        stats.rows += len(batch.ids)
+        stats.cpu_s += time.thread_time() - cpu
+        stats.wall_s += time.perf_counter() - wall
         self._on_commit()
         for job, result in zip(jobs, results, strict=True):
             job.future.set_result(result)
@@ -261,16 +292,45 @@ def write_batch(ws: ServedWorkspace, kind: str, batches: list[list[dict[str, Any
     return commit_batch(ws, batch, actors)
 
 
-def commit_batch(ws: ServedWorkspace, batch: Batch, actors: list[str] | None = None
-                 ) -> list[CollectResult]:
-    """Write a prepared batch: rows, quarantine, log and audit entries in one transaction."""
-    kind, ids = batch.kind, batch.ids
+def commit_batch(ws: ServedWorkspace, batch: Batch, actors: list[str] | None = None,
+                 known: KnownKeys | None = None) -> list[CollectResult]:
+    """Write a prepared batch: rows, quarantine, log and audit entries in one transaction.
+
+    ``known``: the writer's stored ids (no scan of the table for duplicates); without it
+    the batch's ids are looked up in the table."""
+    kind = batch.kind
     actors = actors or ["python"] * len(batch.batches)
+    try:
+        out, lookup, stored = _commit(ws, batch, actors, known)
+    except BaseException:
+        if known is not None:  # rolled back: what it knew may be what this batch changed
+            known.forget()
+        raise
+    if known is not None:
+        inserted = [k for k in batch.prepared.unique[KEY[kind]].to_pylist()
+                    if k not in lookup.stored]
+        if len(inserted) == stored and lookup.checked.issuperset(inserted):
+            known.committed(kind, inserted)
+        else:  # the insert did not go by the lookup (see Store.insert_new)
+            known.forget()
+    return out
+
+
+def _commit(ws: ServedWorkspace, batch: Batch, actors: list[str], known: KnownKeys | None
+            ) -> tuple[list[CollectResult], KeyLookup, int]:
+    kind, ids = batch.kind, batch.ids
     source = batch.prepared.file
     # the lock: the writer's view of "stored before" must not change under it
     with ws.lock, ws.store.transaction():
-        lookup = ws.store.existing_keys(kind, KEY[kind], ids)  # one scan, reused by the insert
-        result = write_prepared(ws.store, batch.prepared, lookup=lookup)
+        # one look-up, reused by the insert
+        seen_before = None
+        if known is None:
+            lookup = ws.store.existing_keys(kind, KEY[kind], ids)
+        else:  # bad rows are quarantined once per content: asked in the same statement
+            sha = batch.prepared.sha256 if len(batch.prepared.problems) else None
+            lookup, seen_before = known.lookup(ws.store, kind, KEY[kind], ids, sha256=sha)
+        result = write_prepared(ws.store, batch.prepared, lookup=lookup,
+                                seen_before=seen_before)
         problems = _problem_map(batch.prepared.problems) if result.quarantined else {}
         statuses = _statuses(ids, lookup.stored, problems)
         n_accepted = sum(s[0] == "accepted" for s in statuses)
@@ -285,7 +345,7 @@ def commit_batch(ws: ServedWorkspace, batch: Batch, actors: list[str] | None = N
                 "kind": kind, "batch_id": r.batch_id, "rows_in": r.received,
                 "stored": r.accepted, "quarantined": r.rejected, "duplicates": r.duplicates},
                 actor) for r, actor in zip(out, actors, strict=True)])
-    return out
+    return out, lookup, result.stored
 
 
 def _answers(batches: list[list[dict[str, Any]]], ids: list[str],
