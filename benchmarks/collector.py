@@ -23,24 +23,35 @@ The loss check:
 
 Before the measured batches, ``--warmup`` batches (default 100) are sent and answered: the
 first requests of a fresh server pay one-off costs (imports, first queries; ~0.5 s), which
-are not the sustained rate. They are counted in the loss check, not in the timings.
+are not the sustained rate. They are counted in the loss check, not in the timings. While it
+times requests the load generator does not collect garbage (its full collections took
+100–150 ms, which counted as server latency).
 
 Prints events/s (accepted + duplicates + rejected per wall second, while sending) and the
 p50/p99 request latency. Goal (issue 7): >= 5,000 events/s, p99 < 50 ms, on 2 cores.
+
+Also printed: the server process's CPU per request while sending (all its threads, from
+``/proc``), and the writer thread's own account (commits, requests per commit, CPU and wall
+ms per commit, over the whole run including the warm-up), which the server logs at shutdown.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import json
+import os
 import random
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -168,6 +179,48 @@ def _wait_ready(url: str, proc: subprocess.Popen) -> None:
     raise RuntimeError("the server did not start")
 
 
+# the server, with the writer's INFO line (its account at shutdown) on stderr
+_SERVE = ("import logging, sys; logging.basicConfig(format='%(message)s'); "
+          "logging.getLogger('touchlens.api.writer').setLevel(logging.INFO); "
+          "from touchlens.cli import main; sys.argv[0] = 'touchlens'; main()")
+_WRITER = re.compile(r"writer: (\d+) commits, (\d+) requests, \d+ rows; per commit "
+                     r"([\d.]+) ms CPU \(writer thread\), ([\d.]+) ms wall")
+
+
+def _cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (Linux ``/proc``; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _writer_account(stderr: str) -> tuple[str, str, str]:
+    """(requests per commit, CPU ms per commit, wall ms per commit) from the server's log."""
+    found = _WRITER.search(stderr)
+    if not found:
+        return "n/a", "n/a", "n/a"
+    commits, requests, cpu, wall = found.groups()
+    return f"{int(requests) / max(int(commits), 1):.2f}", cpu, wall
+
+
+@contextlib.contextmanager
+def _client_gc_paused() -> Iterator[None]:
+    """No garbage collection in the load generator while it times requests: a full
+    collection of its heap (the batches, httpx, rich…) took 100–150 ms (measured with
+    ``gc.callbacks``), and a request due meanwhile was counted that much later. The heap is
+    frozen first; what the timed part leaves is collected afterwards."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -198,18 +251,25 @@ def main() -> None:
         events_before, quarantine_before = _counts(db)
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
-        proc = subprocess.Popen([sys.executable, "-m", "touchlens.cli", "serve", "--db", str(db),
-                                 "--host", "127.0.0.1", "--port", str(port), "--no-token"])
-        try:
-            _wait_ready(url, proc)
-            _, warm_answers, _ = asyncio.run(_send(url, key, warm, args.concurrency))
-            latencies, answers, wall = asyncio.run(
-                _send_open(url, key, batches, args.rate) if args.rate > 0
-                else _send(url, key, batches, args.concurrency))
-            answers += warm_answers
-        finally:
-            proc.terminate()
-            proc.wait(60)
+        log_path = Path(tmp) / "server.log"
+        with log_path.open("w") as server_log:
+            proc = subprocess.Popen([sys.executable, "-c", _SERVE, "serve", "--db", str(db),
+                                     "--host", "127.0.0.1", "--port", str(port), "--no-token"],
+                                    stderr=server_log)
+            try:
+                _wait_ready(url, proc)
+                _, warm_answers, _ = asyncio.run(_send(url, key, warm, args.concurrency))
+                cpu_before = _cpu_s(proc.pid)
+                with _client_gc_paused():
+                    latencies, answers, wall = asyncio.run(
+                        _send_open(url, key, batches, args.rate) if args.rate > 0
+                        else _send(url, key, batches, args.concurrency))
+                cpu_after = _cpu_s(proc.pid)
+                answers += warm_answers
+            finally:
+                proc.terminate()
+                proc.wait(60)
+        server_stderr = log_path.read_text()
         events_after, quarantine_after = _counts(db)
     sent = sum(len(b) for b in every)
     accepted = sum(a["accepted"] for a in answers)
@@ -225,14 +285,20 @@ def main() -> None:
     table = Table(title=f"Collector: {args.requests} requests × {args.batch} events "
                         f"(+{args.warmup} warm-up), {how}, loopback")
     for col in ("events sent", "accepted", "duplicates", "rejected", "wall s", "events/s",
-                "p50 ms", "p99 ms", "max ms"):
+                "p50 ms", "p99 ms", "max ms", "server CPU ms/req", "req/commit",
+                "writer CPU ms/commit", "writer wall ms/commit"):
         table.add_column(col, justify="right")
     timed = sum(len(b) for b in batches)
+    server_cpu = ("n/a" if cpu_before is None or cpu_after is None
+                  else f"{1000 * (cpu_after - cpu_before) / len(batches):.1f}")
     table.add_row(f"{sent:,}", f"{accepted:,}", f"{duplicates:,}", f"{rejected:,}",
                   f"{wall:.2f}", f"{timed / wall:,.0f}", f"{1000 * _pct(latencies, 0.5):.1f}",
-                  f"{1000 * _pct(latencies, 0.99):.1f}", f"{1000 * max(latencies):.1f}")
-    console = Console(width=130)
+                  f"{1000 * _pct(latencies, 0.99):.1f}", f"{1000 * max(latencies):.1f}",
+                  server_cpu, *_writer_account(server_stderr))
+    console = Console(width=200)
     console.print(table)
+    if proc.returncode not in (0, -15):  # -15: stopped by our SIGTERM
+        console.print(server_stderr[-3000:], markup=False, highlight=False)
     for name, ok in checks.items():
         console.print(f"{'✓' if ok else '✗'} {name}", style="green" if ok else "bold red")
     if not all(checks.values()):
