@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from touchlens.io import parse as P
+from touchlens.io.mapping import Mapping
 from touchlens.io.pii import hash_email_ids
 from touchlens.io.readers import ROW
 
@@ -89,6 +90,19 @@ def col(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def ids(frame: pd.DataFrame, name: str, salt: str) -> pd.Series:
     return hash_email_ids(P.blank_to_none(col(frame, name)), salt)
+
+
+NOT_A_TIMESTAMP = "not a timestamp within 1990-2099: {value}"
+
+
+def required_timestamps(frame: pd.DataFrame, name: str, problems: Problems, mapping: Mapping,
+                        bad_reason: str = NOT_A_TIMESTAMP) -> pd.Series:
+    """Column ``name`` parsed as UTC timestamps (the mapping's format and timezone); rows
+    with an unreadable value get ``bad_reason``, rows without one "required, missing"."""
+    values, bad = P.timestamps(col(frame, name), mapping.formats.get(name), mapping.timezone)
+    problems.add(name, bad, bad_reason)
+    problems.add(name, values.isna() & ~bad, "required, missing")
+    return values
 
 
 def content_ids(out: pd.DataFrame, key: str, basis: list[str]) -> None:

@@ -28,6 +28,7 @@ from touchlens.io.problems import (
     ids,
     jsonable,
     load_object,
+    required_timestamps,
 )
 from touchlens.io.readers import ROW
 from touchlens.store import schema as S
@@ -90,11 +91,9 @@ def check(kind: str, frame: pd.DataFrame, *, file: str, salt: str, currency: str
 def _events(frame: pd.DataFrame, problems: Problems, mapping: Mapping, salt: str,
             default_currency: str) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
-    out["occurred_at"], bad = P.timestamps(col(frame, "occurred_at"),
-                                           mapping.formats.get("occurred_at"), mapping.timezone)
-    problems.add("occurred_at", bad, "not a timestamp (ISO-8601 or the mapping's format) "
-                 "within 1990-2099: {value}")
-    problems.add("occurred_at", out.occurred_at.isna() & ~bad, "required, missing")
+    out["occurred_at"] = required_timestamps(
+        frame, "occurred_at", problems, mapping,
+        "not a timestamp (ISO-8601 or the mapping's format) within 1990-2099: {value}")
     out["customer_id"] = ids(frame, "customer_id", salt)
     out["anonymous_id"] = ids(frame, "anonymous_id", salt)
     problems.add("customer_id", out.customer_id.isna() & out.anonymous_id.isna(),
@@ -145,11 +144,11 @@ def _merge_attributes(frame: pd.DataFrame, extras: list[str], problems: Problems
     return pd.Series(merged, index=frame.index, dtype=object)
 
 
-def _has_value(col: pd.Series) -> np.ndarray:
+def _has_value(column: pd.Series) -> np.ndarray:
     """Rows of an extra column that may hold a value worth keeping (not null, not "")."""
-    present = np.asarray(col.notna(), dtype=bool)
-    if col.dtype == object or pd.api.types.is_string_dtype(col):
-        text = col.where(col.notna(), "").astype(str)
+    present = np.asarray(column.notna(), dtype=bool)
+    if column.dtype == object or pd.api.types.is_string_dtype(column):
+        text = column.where(column.notna(), "").astype(str)
         present = present & np.asarray(text != "", dtype=bool)
     return present
 
@@ -157,10 +156,7 @@ def _has_value(col: pd.Series) -> np.ndarray:
 def _feedback(frame: pd.DataFrame, problems: Problems, mapping: Mapping, salt: str,
               default_currency: str) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
-    out["occurred_at"], bad = P.timestamps(col(frame, "occurred_at"),
-                                           mapping.formats.get("occurred_at"), mapping.timezone)
-    problems.add("occurred_at", bad, "not a timestamp within 1990-2099: {value}")
-    problems.add("occurred_at", out.occurred_at.isna() & ~bad, "required, missing")
+    out["occurred_at"] = required_timestamps(frame, "occurred_at", problems, mapping)
     out["customer_id"] = ids(frame, "customer_id", salt)
     out["touchpoint"] = P.snake(col(frame, "touchpoint"))
     out["channel"] = P.snake(col(frame, "channel"))

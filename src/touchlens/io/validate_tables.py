@@ -12,7 +12,14 @@ import pandas as pd
 from touchlens.io import parse as P
 from touchlens.io.mapping import Mapping
 from touchlens.io.pii import hash_series, pii_kind
-from touchlens.io.problems import Problems, col, content_ids, currency_column, ids
+from touchlens.io.problems import (
+    Problems,
+    col,
+    content_ids,
+    currency_column,
+    ids,
+    required_timestamps,
+)
 from touchlens.store import schema as S
 
 
@@ -73,10 +80,7 @@ def ai_answers(frame: pd.DataFrame, problems: Problems, mapping: Mapping, salt: 
                default_currency: str) -> pd.DataFrame:
     """Collected AI-assistant answers (see :mod:`touchlens.aivis`)."""
     out = pd.DataFrame(index=frame.index)
-    out["collected_at"], bad = P.timestamps(col(frame, "collected_at"),
-                                            mapping.formats.get("collected_at"), mapping.timezone)
-    problems.add("collected_at", bad, "not a timestamp within 1990-2099: {value}")
-    problems.add("collected_at", out.collected_at.isna() & ~bad, "required, missing")
+    out["collected_at"] = required_timestamps(frame, "collected_at", problems, mapping)
     out["assistant"] = P.snake(col(frame, "assistant"))
     problems.add("assistant", out.assistant.isna(), "required, missing")
     for name in ("prompt", "answer"):
@@ -124,10 +128,7 @@ def consent(frame: pd.DataFrame, problems: Problems, mapping: Mapping, salt: str
 
     The person is a customer_id, else an email, else a phone (both already hashed)."""
     out = pd.DataFrame(index=frame.index)
-    out["occurred_at"], bad = P.timestamps(col(frame, "occurred_at"),
-                                           mapping.formats.get("occurred_at"), mapping.timezone)
-    problems.add("occurred_at", bad, "not a timestamp within 1990-2099: {value}")
-    problems.add("occurred_at", out.occurred_at.isna() & ~bad, "required, missing")
+    out["occurred_at"] = required_timestamps(frame, "occurred_at", problems, mapping)
     people = {"customer": ids(frame, "customer_id", salt)}
     for column in frame.columns:
         kind = pii_kind(column)
