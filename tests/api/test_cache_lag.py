@@ -154,3 +154,18 @@ def test_freshness_reports_the_version_the_results_show(template_db: Path,
         _post(served, 2)  # within the lag: waits for the next version
         third = served.client.get("/v1/freshness", headers=served.read).json()
         assert third["version"] == second["version"] and third["pending"] is True
+
+
+def test_closing_the_app_waits_for_its_background_computations(template_db: Path,
+                                                               tmp_path: Path) -> None:
+    """Closing the workspace under a running prefetch query crashed the process (a
+    segfault in CI): the app now lets the prefetch finish its step first."""
+    db = tmp_path / "ws.duckdb"
+    shutil.copy(template_db, db)
+    for served in open_served(db):
+        state = served.client.app.state.touchlens
+        assert charts.prefetch(state, Scope())
+        running = list(state._background)
+        assert running
+    assert state.stopping
+    assert not any(t.is_alive() for t in running)

@@ -7,7 +7,6 @@ the workspace, the writer thread and the sessions live from startup to shutdown 
 from __future__ import annotations
 
 import gc
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -53,8 +52,7 @@ def create_app(settings: ApiSettings, *, warm: bool = False) -> FastAPI:
         state = AppState(settings)
         app.state.touchlens = state
         if warm:
-            threading.Thread(target=_warm, args=(state,), name="touchlens-warm",
-                             daemon=True).start()
+            state.background(lambda: _warm(state), "touchlens-warm")
         try:
             yield
         finally:
@@ -94,6 +92,8 @@ def _warm(state: AppState) -> None:
     try:
         state.cached("kpis", scope, (), D.kpis)
         for name in (Chart.trend, Chart.top_paths):  # as the overview asks for them
+            if state.stopping:
+                return
             chart_json(state, scope, name)
     except Exception:  # warming is best effort: the request path reports real errors
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -44,9 +45,37 @@ class AppState:
                              linger_s=settings.writer_linger_ms / 1000,
                              on_commit=self.cache.appended)
         self.writer.start()
+        self.stopping = False  # set by close(): background work ends at its next step
+        self._background: set[threading.Thread] = set()
+        self._background_lock = threading.Lock()
 
-    def close(self) -> None:
+    def background(self, target: Callable[[], None], name: str) -> None:
+        """Run ``target`` in a daemon thread that :meth:`close` waits for: the workspace's
+        connection must outlive every query on its cursors (closing it under a running
+        query crashed the process). ``target`` should check :attr:`stopping` between steps."""
+
+        def run() -> None:
+            try:
+                target()
+            finally:
+                with self._background_lock:
+                    self._background.discard(threading.current_thread())
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        with self._background_lock:
+            self._background.add(thread)
+        thread.start()
+
+    def close(self, wait_s: float = 120.0) -> None:
+        """Stop the writer, let background computations finish their current step (up to
+        ``wait_s`` in all), then close the workspace."""
+        self.stopping = True
         self.writer.stop()
+        deadline = time.monotonic() + wait_s
+        with self._background_lock:
+            running = list(self._background)
+        for thread in running:
+            thread.join(max(0.0, deadline - time.monotonic()))
         self.root.close()
 
     def _written(self, tables: frozenset[str]) -> None:

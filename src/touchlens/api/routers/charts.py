@@ -185,7 +185,7 @@ def prefetch(state: AppState, scope: Scope) -> bool:
     def run() -> None:
         try:
             for name in PREFETCH:
-                if not state.writer.running:  # the app is shutting down
+                if state.stopping:  # the app is shutting down
                     return
                 try:
                     chart_json(state, scope, name)
@@ -195,5 +195,5 @@ def prefetch(state: AppState, scope: Scope) -> bool:
             with _started_lock:
                 _running.discard(key)
 
-    threading.Thread(target=run, name="touchlens-prefetch", daemon=True).start()
+    state.background(run, "touchlens-prefetch")
     return True
