@@ -121,19 +121,19 @@ def test_max_lag_zero_shows_every_batch(template_db: Path, tmp_path: Path) -> No
 
 def test_prefetch_keeps_one_version_per_scope_and_one_run_at_a_time(served) -> None:
     state = served.client.app.state.touchlens
-    key = (id(state), Scope().key())
+    key = Scope().key()
     for _ in range(3):
         charts.prefetch(state, Scope())
         state.cache.bump()
-    assert sum(1 for k in charts._started if k[0] == id(state)) == 1
+    assert len(state.prefetched) == 1
     deadline = time.monotonic() + 120
-    while key in charts._running and time.monotonic() < deadline:  # let the last run end
+    while key in state.prefetching and time.monotonic() < deadline:  # let the last run end
         time.sleep(0.05)
-    assert key not in charts._running
+    assert key not in state.prefetching
     assert charts.prefetch(state, Scope())  # a new version, nothing running: starts
     assert not charts.prefetch(state, Scope())  # same version
     state.cache.bump()
-    if key in charts._running:
+    if key in state.prefetching:
         assert not charts.prefetch(state, Scope())  # a run is still going: not a second one
 
 

@@ -48,6 +48,9 @@ class AppState:
         self.stopping = False  # set by close(): background work ends at its next step
         self._background: set[threading.Thread] = set()
         self._background_lock = threading.Lock()
+        # the dashboard's prefetch (touchlens.api.routers.charts.prefetch), per scope key:
+        self.prefetched: dict[tuple, int] = {}  # the data version last prefetched
+        self.prefetching: set[tuple] = set()  # being prefetched now
 
     def background(self, target: Callable[[], None], name: str) -> None:
         """Run ``target`` in a daemon thread that :meth:`close` waits for: the workspace's

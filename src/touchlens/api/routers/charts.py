@@ -102,7 +102,7 @@ def build(state: AppState, scope: Scope, name: Chart, *, touchpoint: str | None,
             return C.empty(f"{name.value}: not available yet in this version")
     if name is Chart.topics:
         return draw(state.cached("voc", scope, ("topics", 50), lambda ws: ws.voc.topics()))
-    return draw(P.shared(state, method, scope, (), lambda ws: getattr(ws, method)()))
+    return draw(state.cached(method, scope, (), lambda ws: getattr(ws, method)()))
 
 
 PANEL_CHARTS: dict[Chart, Callable[..., go.Figure]] = {
@@ -164,23 +164,21 @@ def chart_json(state: AppState, scope: Scope, name: Chart, *, touchpoint: str | 
 # (the journey map's results are shared with the recommendations).
 PREFETCH = (Chart.journey_map, Chart.recommendations, Chart.attribution, Chart.reallocation,
             Chart.trend, Chart.flows)
-_started: dict[tuple, int] = {}  # (app, scope) -> the data version last prefetched
-_running: set[tuple] = set()  # (app, scope) being prefetched now
-_started_lock = threading.Lock()
+_prefetch_lock = threading.Lock()
 
 
 def prefetch(state: AppState, scope: Scope) -> bool:
     """Start computing :data:`PREFETCH` for ``scope`` in a daemon thread, once per data
     version and never twice at the same time; returns whether a thread was started. Best
     effort: a failure here is left for the request that needs the chart to report. Only the
-    latest version is remembered per app and scope (a server that collects events publishes
-    new versions without end)."""
-    key, version = (id(state), scope.key()), state.cache.version
-    with _started_lock:
-        if _started.get(key) == version or key in _running:
+    latest version is remembered per scope (a server that collects events publishes new
+    versions without end), on the app's state (``state.prefetched``, ``state.prefetching``)."""
+    key, version = scope.key(), state.cache.version
+    with _prefetch_lock:
+        if state.prefetched.get(key) == version or key in state.prefetching:
             return False
-        _started[key] = version
-        _running.add(key)
+        state.prefetched[key] = version
+        state.prefetching.add(key)
 
     def run() -> None:
         try:
@@ -192,8 +190,8 @@ def prefetch(state: AppState, scope: Scope) -> bool:
                 except Exception:
                     continue
         finally:
-            with _started_lock:
-                _running.discard(key)
+            with _prefetch_lock:
+                state.prefetching.discard(key)
 
     state.background(run, "touchlens-prefetch")
     return True

@@ -28,13 +28,6 @@ _ERRORS = {401: {"description": "No key, or an invalid or revoked key"},
            501: {"description": "This layer is not available in this version yet"}}
 
 
-def shared(state: AppState, name: str, scope: Scope, params: tuple,
-           compute: Callable[[ServedWorkspace], Any]) -> Any:
-    """``state.cached``: computed once when several requests (or the prefetch) ask for the
-    same result at the same time, the others waiting for it (:class:`ResultCache`)."""
-    return state.cached(name, scope, params, compute)
-
-
 def available(state: AppState, method: str) -> bool:
     with state.workspace() as probe:
         return D.has(probe, method)
@@ -45,7 +38,7 @@ def layer_frame(state: AppState, scope: Scope, method: str, params: tuple,
     """``compute(ws)`` cached, or 501 when the Workspace has no ``method``."""
     if not available(state, method):
         raise HTTPException(501, f"{method}: not available yet in this version")
-    return shared(state, method, scope, params, compute)
+    return state.cached(method, scope, params, compute)
 
 
 @router.get("/funnel", responses=_ERRORS, summary="Stage funnel with drop-off")
@@ -174,7 +167,7 @@ def journey_map_layer(state: AppState, scope: Scope) -> Any:
     """The insights layer's :class:`JourneyMap` (cached), or None without that layer."""
     if not available(state, "journey_map"):
         return None
-    return shared(state, "journey_map_layer", scope, (), lambda ws: ws.journey_map())
+    return state.cached("journey_map_layer", scope, (), lambda ws: ws.journey_map())
 
 
 # -- monitoring ----------------------------------------------------------------------------
@@ -195,7 +188,7 @@ def alerts(_: ReadKey, state: State, scope: ScopeDep,
 def kpi_frame(state: AppState, scope: Scope, grain: str = "day") -> pd.DataFrame:
     if not available(state, "kpis"):
         raise HTTPException(501, "kpis: not available yet in this version")
-    return shared(state, "monitoring_kpis", scope, (grain,), lambda ws: ws.kpis(grain=grain))
+    return state.cached("monitoring_kpis", scope, (grain,), lambda ws: ws.kpis(grain=grain))
 
 
 @router.get("/monitoring/kpis", responses=_ERRORS, summary="Rolling KPIs per touchpoint")
@@ -227,7 +220,7 @@ def ai_visibility_frame(state: AppState, scope: Scope, brands: str | None
     if not available(state, "ai_visibility"):
         raise HTTPException(501, "ai_visibility: not available yet in this version")
     spec = D.brands_spec(brands, state.settings.db)
-    n = shared(state, "ai_answers_count", scope, (), D.ai_answers_count)
+    n = state.cached("ai_answers_count", scope, (), D.ai_answers_count)
     if n == 0:
         return pd.DataFrame(), ("No AI answers ingested: touchlens ingest answers.jsonl "
                                 "--kind ai_answers")
@@ -235,7 +228,7 @@ def ai_visibility_frame(state: AppState, scope: Scope, brands: str | None
         return pd.DataFrame(), (f"{n:,} AI answers stored, but no brands configured: give "
                                 f"brands (yours first) or set ${D.BRANDS_ENV}")
     key = tuple(spec) if isinstance(spec, list) else str(spec)
-    return shared(state, "ai_visibility", scope, (key,),
+    return state.cached("ai_visibility", scope, (key,),
                   lambda ws: ws.ai_visibility(spec)), None
 
 
