@@ -22,7 +22,7 @@ from touchlens.errors import ConfigError
 from touchlens.io import Mapping, ingest_path, ingest_table
 from touchlens.journeys.catalogue import touchpoint_usage
 from touchlens.store import Store
-from touchlens.store.schema import JOURNEY_CACHE
+from touchlens.store.schema import JOURNEY_CACHE, JOURNEYS_CACHE
 from touchlens.workspace_methods import (
     AIAnswerMethods,
     AttributionMethods,
@@ -34,6 +34,7 @@ from touchlens.workspace_methods import (
 )
 
 JOURNEY_CACHE_KEY = "journey_cache_key"
+JOURNEY_CACHE_FORMAT = 3  # 2: + the one-row-per-journey table, 3: + _step; older: rebuilt
 
 
 class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMethods,
@@ -134,9 +135,22 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         self.store.set_meta("identity_map_stale", "0")
 
     def events(self) -> ir.Table:
-        """Events with stitched ``customer_id`` (Ibis table, lazy)."""
+        """Events with stitched ``customer_id`` (Ibis table, lazy; the columns of
+        :func:`touchlens.journeys.resolved_events`).
+
+        While the stored journey cache is current it already holds these rows, so they are
+        read from it instead of joining every event to the identity map again (the KPI grid
+        on 10M events: ~6 s → ~3 s); the cache is not built for this."""
         self.refresh()
-        return J.resolved_events(self.store.table("events"), self.store.table("identity_map"))
+        events = self.store.table("events")
+        resolved = J.resolved_events(events, self.store.table("identity_map"))
+        if self.journeys_stored() and (self.store.get_meta(JOURNEY_CACHE_KEY)
+                                       == self._journey_cache_key()):
+            return self.store.table(JOURNEY_CACHE).select(*resolved.columns)
+        return resolved
+
+    def _journey_cache_key(self) -> str:
+        return f"lookback={self.settings.lookback_days};format={JOURNEY_CACHE_FORMAT}"
 
     def journey_events(self) -> ir.Table:
         """Events tagged with ``journey_id`` and ``is_conversion`` (Ibis table; grain: one
@@ -145,16 +159,22 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         On DuckDB the result is cached in the derived table ``journey_events_cache`` (built
         on first use after new data, an erasure, retention or a lookback change), so every
         analysis reads stored journeys instead of re-running the windows: ~10× faster
-        scorecards on 1M events. Not cached on Spark (``replace`` would collect the rows to
-        the driver) nor when Parquet is attached in place (the files may change under us).
+        scorecards on 1M events. The journeys themselves (one row each, with their paths:
+        :meth:`journeys_table`) are stored with it in ``journeys_cache``. Not cached on Spark
+        (``replace`` would collect the rows to the driver) nor when Parquet is attached in
+        place (the files may change under us).
         """
-        events = self.events()
+        self.refresh()
+        events = J.resolved_events(self.store.table("events"), self.store.table("identity_map"))
         if not self.journeys_stored():
             return J.journey_events(events, self.settings.lookback_days)
-        key = f"lookback={self.settings.lookback_days}"
+        key = self._journey_cache_key()
         if self.store.get_meta(JOURNEY_CACHE_KEY) != key:
+            # The key is written last: a build that stops half-way is redone next time.
+            # (Not one transaction: at 50M events that would hold both tables in memory.)
             self.store.replace(JOURNEY_CACHE, J.journey_events(events,
                                                                self.settings.lookback_days))
+            self.store.replace(JOURNEYS_CACHE, J.journeys(self.store.table(JOURNEY_CACHE)))
             self.store.set_meta(JOURNEY_CACHE_KEY, key)
         return self.store.table(JOURNEY_CACHE)
 
@@ -165,8 +185,13 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         return self.store.engine == "duckdb" and not self.store.attached
 
     def journeys_table(self) -> ir.Table:
-        """Journeys as a lazy Ibis table (see :func:`touchlens.journeys.journeys`)."""
-        return J.journeys(self.journey_events())
+        """Journeys as a lazy Ibis table (see :func:`touchlens.journeys.journeys`): the
+        stored ``journeys_cache`` when :meth:`journeys_stored` (2.2 s → ~0.1 s for the top
+        paths of 10M events), else computed from :meth:`journey_events`."""
+        tagged = self.journey_events()
+        if self.journeys_stored():
+            return self.store.table(JOURNEYS_CACHE)
+        return J.journeys(tagged)
 
     # -- analyses ------------------------------------------------------------------------
     def touchpoints(self) -> pd.DataFrame:
@@ -201,7 +226,7 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         conversion rate, cost, influenced revenue and CSAT/NPS/CES with n (see
         :mod:`touchlens.metrics.touchpoint` for every formula)."""
         tagged = self.journey_events()
-        journey_table = J.journeys(tagged)
+        journey_table = self.journeys_table()
         ex = self.store.execute
         activity = ex(M.touchpoint_activity(tagged))
         per_journey = ex(M.touchpoint_journeys(tagged, journey_table))

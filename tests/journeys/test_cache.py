@@ -45,3 +45,40 @@ def test_erasure_removes_the_person_from_the_cache(tmp_path):
         cache = ws.store.execute(ws.store.table("journey_events_cache"))
         assert "kowalski-7" not in set(cache.customer_id)
         assert ws.journeys().customer_id.tolist() == ["other"]
+
+
+def test_stored_journeys_equal_the_computed_ones(tmp_path):
+    """The one-row-per-journey cache holds exactly what the expression computes, follows new
+    data, and an erased person leaves it too."""
+    from touchlens import journeys as J
+
+    with Workspace.open(tmp_path / "w.duckdb") as ws:
+        ws.ingest_arrow(_events(["e1", "e2", "e3", "e4"], ["a", "a", "a", "b"],
+                                ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-01"],
+                                ["visit", "purchase", "visit", "visit"]), "events")
+        order = ["customer_id", "started_at", "journey_id"]
+        stored = ws.store.execute(ws.journeys_table().order_by(order))
+        computed = ws.store.execute(J.journeys(ws.journey_events()).order_by(order))
+        assert "journeys_cache" in base_tables(ws.store)
+        pd.testing.assert_frame_equal(stored, computed)
+        assert ws.top_paths().n_journeys.sum() == 3
+        ws.ingest_arrow(_events(["e5"], ["c"], ["2026-01-04"], ["visit"]), "events")
+        assert ws.top_paths().n_journeys.sum() == 4
+        ws.erase(customer="a")
+        cache = ws.store.execute(ws.store.table("journeys_cache"))
+        assert "a" not in set(cache.customer_id)
+        assert sorted(ws.journeys().customer_id) == ["b", "c"]
+
+
+def test_a_cache_of_the_previous_format_is_rebuilt(tmp_path):
+    """A workspace whose journey cache predates the journeys table gets both rebuilt."""
+    path = tmp_path / "w.duckdb"
+    with Workspace.open(path) as ws:
+        ws.ingest_arrow(_events(["e1", "e2"], ["a", "a"], ["2026-01-01", "2026-01-02"],
+                                ["visit", "purchase"]), "events")
+        ws.journeys()
+        ws.store.con.con.execute("DROP TABLE journeys_cache")
+        ws.store.set_meta("journey_cache_key", "lookback=30.0")  # how format 1 wrote it
+    with Workspace.open(path) as ws:
+        assert ws.journeys().converted.tolist() == [True]
+        assert "journeys_cache" in base_tables(ws.store)

@@ -26,13 +26,13 @@ from touchlens.api.cache import ResultCache
 from touchlens.api.scope import Scope, scoped_table
 from touchlens.config import Settings
 from touchlens.store import Store
-from touchlens.store.schema import JOURNEY_CACHE, TABLES
+from touchlens.store.schema import JOURNEY_CACHE, JOURNEYS_CACHE, TABLES
 from touchlens.workspace import Workspace
 
 T = TypeVar("T")
 # Tables derived from the others (rebuilt by reads) and bookkeeping: writing them changes no
 # result. api_keys changes no result either; it empties the verified-key cache instead.
-UNVERSIONED = frozenset({"identity_map", "meta", JOURNEY_CACHE, "api_keys"})
+UNVERSIONED = frozenset({"identity_map", "meta", JOURNEY_CACHE, JOURNEYS_CACHE, "api_keys"})
 VERSIONED = frozenset(TABLES) - UNVERSIONED
 MEMO_ENTRIES = 64  # a workspace's own memo (without a server's cache)
 

@@ -41,6 +41,7 @@ from touchlens.attribution.pathfile import (
     validate_distinct,
 )
 from touchlens.errors import ConfigError
+from touchlens.store.timestamps import epoch_seconds
 
 NONE = "(none)"
 DIRECT_CHANNELS: tuple[str, ...] = ("direct",)
@@ -175,7 +176,7 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
         _last_at="occurred_at",
     )
     both = runs.join(paths, runs.journey_id == paths.path_key)
-    seconds = both._end_at.epoch_seconds() - both._last_at.epoch_seconds()
+    seconds = epoch_seconds(both._end_at) - epoch_seconds(both._last_at)
     touches = both.select(
         "path_key", step=both.step.cast("int64"), n_steps=both.n_steps.cast("int64"),
         label="label", prev_label="prev_label", is_direct="is_direct",

@@ -45,6 +45,7 @@ from scipy.stats import norm
 from touchlens.insights.experience import SUPPORT_EVENT_TYPES
 from touchlens.insights.inputs import stage_of
 from touchlens.metrics.cx import cx_counts, wilson
+from touchlens.store.timestamps import epoch_seconds
 
 MIN_N = 30
 MIN_GAP = 0.05
@@ -91,7 +92,7 @@ def purpose_map(catalogue: pd.DataFrame, mix: pd.DataFrame,
 def _purpose(touchpoint: ir.StringValue, purposes: dict[str, str]) -> ir.StringValue:
     if not purposes:
         return ibis.null().cast("string")
-    return touchpoint.substitute(purposes, else_=ibis.null().cast("string"))
+    return ibis.map(purposes).get(touchpoint)  # a lookup: cheaper than substitute's CASE
 
 
 def channel_journeys(tagged: ir.Table, purposes: dict[str, str]) -> ir.Table:
@@ -132,7 +133,7 @@ def support_episodes(tagged: ir.Table, purposes: dict[str, str], *,
     c = tagged.filter(tagged.touchpoint.isin(support or [""])
                       & tagged.event_type.isin(SUPPORT_EVENT_TYPES))
     w = ibis.window(group_by=c.customer_id, order_by=[c.occurred_at, c.event_id])
-    gap = c.occurred_at.epoch_seconds() - c.occurred_at.lag().over(w).epoch_seconds()
+    gap = epoch_seconds(c.occurred_at) - epoch_seconds(c.occurred_at.lag().over(w))
     c = c.mutate(_new=(gap.isnull() | (gap > episode_days * 86400)).cast("int64"))
     c = c.mutate(_ep=c._new.sum().over(ibis.window(group_by=c.customer_id,
                                                     order_by=[c.occurred_at, c.event_id],
@@ -140,8 +141,8 @@ def support_episodes(tagged: ir.Table, purposes: dict[str, str], *,
     first = ibis.struct({"at": c.occurred_at, "id": c.event_id})
     ep = c.group_by(["customer_id", "_ep"]).agg(
         channel=c.channel.argmin(first), n=c.count(),
-        hours=(c.occurred_at.max().epoch_seconds()
-               - c.occurred_at.min().epoch_seconds()).cast("float64") / 3600.0)
+        hours=(epoch_seconds(c.occurred_at.max())
+               - epoch_seconds(c.occurred_at.min())).cast("float64") / 3600.0)
     return ep.group_by("channel").agg(
         episodes=ep.count(), resolution_hours=ep.hours.mean(),
         repeat_contacts=(ep.n >= 2).cast("int64").sum())

@@ -37,12 +37,9 @@ def journey_steps(tagged: ir.Table) -> ir.Table:
     (1, 2 …), node (touchpoint, or ``(conversion)``), occurred_at."""
     t = tagged
     keep = t.is_conversion | ~t._repeat_tp.fill_null(False)
-    t = t.filter(keep)
-    order = ibis.window(group_by=t.journey_id,
-                        order_by=[t.occurred_at, t.is_conversion.cast("int64"), t.event_id])
+    t = t.filter(keep)  # the first event of each step, numbered by journey_events' _step
     node = ibis.ifelse(t.is_conversion, CONVERSION, t.touchpoint.fill_null("(unknown)"))
-    return t.select("journey_id", "customer_id", "occurred_at", node=node,
-                    pos=ibis.row_number().over(order) + 1)
+    return t.select("journey_id", "customer_id", "occurred_at", node=node, pos=t._step)
 
 
 def flow_links(tagged: ir.Table, touchpoint: str, *, direction: str = "after",

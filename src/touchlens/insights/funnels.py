@@ -38,6 +38,7 @@ from touchlens.errors import ConfigError
 from touchlens.insights.inputs import stage_rank
 from touchlens.metrics.cx import wilson
 from touchlens.store.schema import STAGES
+from touchlens.store.timestamps import epoch_seconds
 
 BY_COLUMNS = ("channel", "touchpoint", "device", "campaign", "period", "segment")
 UNITS = {"customer": "customer_id", "journey": "journey_id"}
@@ -137,7 +138,7 @@ def funnel_counts(units: ir.Table, n_steps: int) -> ir.Table:
         if i == 1:
             hours = ibis.null().cast("float64")
         else:
-            secs = (units[f"at_{i}"].epoch_seconds() - units[f"at_{i - 1}"].epoch_seconds())
+            secs = (epoch_seconds(units[f"at_{i}"]) - epoch_seconds(units[f"at_{i - 1}"]))
             hours = ibis.ifelse(reached, secs.cast("float64") / 3600.0, ibis.null())
         parts.append(units.select(_by=units._by, step=ibis.literal(i, "int64"),
                                   _reached=reached.cast("int64"), _hours=hours))

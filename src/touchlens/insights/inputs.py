@@ -65,7 +65,8 @@ def stage_rank(touchpoint: ir.StringValue, catalogue: pd.DataFrame) -> ir.Intege
     mapping = {tp: STAGE_RANK[s] for tp, s in stage_of(catalogue).items()}
     if not mapping:
         return ibis.null().cast("int64")
-    return touchpoint.substitute(mapping, else_=ibis.null().cast("int64")).cast("int64")
+    # a map lookup, not substitute(): its CASE of ~40 string tests cost ~0.7 s per 10M rows
+    return ibis.map(mapping).get(touchpoint).cast("int64")
 
 
 def stage_name(rank: ir.IntegerValue) -> ir.StringValue:

@@ -36,6 +36,7 @@ import pandas as pd
 from touchlens.insights.inputs import stage_name, stage_rank
 from touchlens.metrics.cx import cx_counts, cx_scores
 from touchlens.store.schema import STAGES
+from touchlens.store.timestamps import epoch_seconds
 
 if TYPE_CHECKING:
     from touchlens.insights.moments import MomentsResult
@@ -127,7 +128,7 @@ def duplicated_messages(tagged: ir.Table, *, burst: int = 3,
     w = ibis.window(group_by=[m.customer_id, m.touchpoint], order_by=[m.occurred_at,
                                                                       m.event_id])
     m = m.mutate(_prev=m.occurred_at.lag(burst - 1).over(w))
-    gap = m.occurred_at.epoch_seconds() - m._prev.epoch_seconds()
+    gap = epoch_seconds(m.occurred_at) - epoch_seconds(m._prev)
     m = m.mutate(_burst=(m._prev.notnull() & (gap <= burst_hours * 3600)).fill_null(False))
     return m.group_by("touchpoint").agg(
         recipients=m.customer_id.nunique(),

@@ -42,6 +42,7 @@ import pandas as pd
 from touchlens.insights.experience import UNIT_COLUMNS, experience_units
 from touchlens.insights.inputs import cached_journey_events, resolved_feedback, stage_of
 from touchlens.insights.stratified import Z95, bh_qvalues, stratified_table
+from touchlens.store.timestamps import epoch_seconds
 
 if TYPE_CHECKING:
     from touchlens.workspace import Workspace
@@ -125,8 +126,8 @@ def value_stats(tagged: ir.Table) -> ir.Table:
     """Conversion value: n, mean and standard deviation of revenue per conversion; and the
     data span in days."""
     c = tagged.filter(tagged.is_conversion & tagged.revenue.notnull())
-    span = (tagged.occurred_at.max().epoch_seconds()
-            - tagged.occurred_at.min().epoch_seconds()).cast("float64") / 86400.0
+    span = (epoch_seconds(tagged.occurred_at.max())
+            - epoch_seconds(tagged.occurred_at.min())).cast("float64") / 86400.0
     return c.aggregate(n_value=c.count(), mean_value=c.revenue.mean(),
                        sd_value=c.revenue.std()).cross_join(
         tagged.aggregate(span_days=span))

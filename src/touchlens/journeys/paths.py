@@ -19,6 +19,7 @@ import ibis
 import ibis.expr.types as ir
 
 from touchlens.store.schema import CONVERSION_EVENT_TYPES
+from touchlens.store.timestamps import epoch_seconds
 
 SEP = " > "
 
@@ -45,7 +46,9 @@ def resolved_events(events: ir.Table, identity_map: ir.Table) -> ir.Table:
 
 
 def journey_events(events: ir.Table, lookback_days: float = 30.0) -> ir.Table:
-    """Resolved events tagged with ``journey_id`` and ``is_conversion`` (one row per event)."""
+    """Resolved events tagged with ``journey_id`` and ``is_conversion`` (one row per event),
+    plus the internal ``_repeat_tp``/``_repeat_ch`` (same touchpoint/channel as the previous
+    event of the journey) and ``_step`` (see below)."""
     ev = events.mutate(
         is_conversion=events.event_type.isin(CONVERSION_EVENT_TYPES),
         _conv=events.event_type.isin(CONVERSION_EVENT_TYPES).cast("int64"),
@@ -65,6 +68,13 @@ def journey_events(events: ir.Table, lookback_days: float = 30.0) -> ir.Table:
         _repeat_tp=ev.touchpoint == ev.touchpoint.lag().over(in_journey),
         _repeat_ch=ev.channel == ev.channel.lag().over(in_journey),
     )
+    # _step: position (1, 2 …) in the journey's collapsed path of the step this event is
+    # (repeats share the step they repeat; the conversion is a step of its own). Stored with
+    # the journey cache, so flows need no window of their own.
+    opens_step = (ev.is_conversion | ~ev._repeat_tp.fill_null(False)).cast("int64")
+    upto = ibis.window(group_by=ev.journey_id, order_by=[ev.occurred_at, ev._conv, ev.event_id],
+                       rows=(None, 0))
+    ev = ev.mutate(_step=opens_step.sum().over(upto))
     return ev.drop("_conv", "_seq", "_conv_at")
 
 
@@ -87,7 +97,7 @@ def journeys(tagged: ir.Table) -> ir.Table:
         _steps=step.collect(where=touch & ~t._repeat_tp.fill_null(False)),
         _csteps=cstep.collect(where=touch & ~t._repeat_ch.fill_null(False)),
     )
-    seconds = agg.ended_at.epoch_seconds() - agg.started_at.epoch_seconds()
+    seconds = epoch_seconds(agg.ended_at) - epoch_seconds(agg.started_at)
     return agg.select(
         "journey_id", "customer_id", "started_at", "ended_at", "n_touches",
         duration_hours=seconds.cast("float64") / 3600.0,

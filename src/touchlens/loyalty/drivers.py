@@ -31,8 +31,9 @@ import pandas as pd
 
 from touchlens.errors import ConfigError
 from touchlens.loyalty.rfm import rfm_table
-from touchlens.loyalty.summary import SECONDS_PER_DAY, day_index
+from touchlens.loyalty.summary import day_index
 from touchlens.store.schema import CONVERSION_EVENT_TYPES
+from touchlens.store.timestamps import utc_day_number
 
 OUTCOMES = ("repeat_purchase", "revenue", "nps")
 METHOD = "ATT, post-stratified on RFM segment at the index date (normal 95% interval)"
@@ -40,7 +41,7 @@ Z95 = 1.959963984540054
 
 
 def _day(ts: ir.TimestampValue) -> ir.IntegerValue:
-    return (ts.epoch_seconds() / SECONDS_PER_DAY).floor().cast("int64")
+    return utc_day_number(ts)
 
 
 def customer_outcomes(events: ir.Table, purchase_table: ir.Table,

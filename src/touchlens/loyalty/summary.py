@@ -26,6 +26,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from touchlens.errors import ConfigError
+from touchlens.store.timestamps import utc_day_number
 
 UNIT_DAYS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
 SECONDS_PER_DAY = 86400
@@ -74,7 +75,7 @@ def purchases(events: ir.Table) -> ir.Table:
         order_id=orders._order,
         occurred_at=orders.occurred_at,
         revenue=orders.revenue.cast("float64"),
-        day=(orders.occurred_at.epoch_seconds() / SECONDS_PER_DAY).floor().cast("int64"),
+        day=utc_day_number(orders.occurred_at),
     )
 
 

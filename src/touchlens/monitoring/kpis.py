@@ -32,6 +32,7 @@ import pandas as pd
 
 from touchlens.errors import ConfigError
 from touchlens.store.schema import CONVERSION_EVENT_TYPES
+from touchlens.store.timestamps import utc_floor
 
 GRAINS = {"hour": "h", "day": "D"}
 COUNTS = ("n_events", "n_customers", "n_converted", "cost", "csat_n", "csat_top2", "nps_n",
@@ -47,7 +48,8 @@ def check_grain(grain: str) -> str:
 
 
 def _period(ts: ir.TimestampValue, grain: str) -> ir.TimestampValue:
-    return ts.truncate(check_grain(grain))
+    """The UTC hour/day ``ts`` falls in (integer arithmetic: see store.timestamps)."""
+    return utc_floor(ts, check_grain(grain))
 
 
 def activity_counts(events: ir.Table, grain: str) -> ir.Table:

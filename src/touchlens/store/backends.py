@@ -18,10 +18,12 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from ibis.backends.sql.datatypes import DuckDBType
 
 from touchlens.config import Settings
 from touchlens.errors import StoreError
 from touchlens.store import schema as S
+from touchlens.store.timestamps import DUCKDB_MACROS
 
 DUCK_TYPES = {
     pa.string(): "VARCHAR",
@@ -45,6 +47,15 @@ class KeyLookup:
 
     checked: set[Any]
     stored: set[Any]
+
+
+def _typed_select(expr: ir.Table) -> str:
+    """DuckDB SQL of ``expr`` with every column cast to the type its Ibis schema declares:
+    DuckDB's own result types can be wider (SUM of BIGINT is HUGEINT), and a stored table
+    must read back with the types the expression promised."""
+    cols = ", ".join(f"CAST({_quote(c)} AS {DuckDBType.to_string(t)}) AS {_quote(c)}"
+                     for c, t in expr.schema().items())
+    return f"SELECT {cols} FROM ({ibis.to_sql(expr, dialect='duckdb')}) AS _expr"
 
 
 def _quote(name: str) -> str:
@@ -91,6 +102,8 @@ class Store:
             raw.execute(f"SET temp_directory='{settings.duckdb_temp_directory}'")
         store = cls(con, "duckdb")
         store.ensure_schema()
+        for macro in DUCKDB_MACROS:  # Spark's unix_micros/timestamp_micros (see the module)
+            raw.execute(macro)
         return store
 
     @classmethod
@@ -361,8 +374,8 @@ class Store:
         """Replace a (derived) table with the rows of an expression or Arrow table."""
         try:
             if self.engine == "duckdb" and isinstance(obj, ir.Table):
-                sql = ibis.to_sql(obj, dialect="duckdb")
-                self.con.con.execute(f"CREATE OR REPLACE TABLE {_quote(name)} AS {sql}")
+                self.con.con.execute(f"CREATE OR REPLACE TABLE {_quote(name)} AS "
+                                     f"{_typed_select(obj)}")
             elif self.engine == "duckdb":
                 view = f"_tl_batch_{secrets.token_hex(4)}"
                 self.con.con.register(view, obj)

@@ -259,5 +259,7 @@ KINDS: dict[str, dict] = {
 
 PII_ID_TYPES = ("email", "phone")
 
-# Derived table: Workspace.journey_events() materialised on DuckDB (rebuilt when stale).
+# Derived tables: Workspace.journey_events() and its journeys (one row per journey)
+# materialised on DuckDB, built together and rebuilt when stale.
 JOURNEY_CACHE = "journey_events_cache"
+JOURNEYS_CACHE = "journeys_cache"
