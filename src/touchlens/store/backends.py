@@ -385,10 +385,21 @@ class Store:
                     )
                 finally:
                     self.con.con.unregister(view)
+            elif isinstance(obj, ir.Table):
+                # The executors write the rows (nothing is collected to the driver: identity
+                # stitching's work tables, an erasure's rewrite of events at 10M+ events).
+                # Spark cannot overwrite a table the query reads from, so the rows go to a
+                # new table that then takes the name (two catalog operations).
+                staging = f"{name}__new_{secrets.token_hex(4)}"
+                self.con.create_table(staging, obj)
+                try:
+                    self.con.drop_table(name, force=True)
+                    self.con.rename_table(staging, name)
+                except Exception as exc:
+                    raise StoreError(f"replacing {name} failed; its new rows are in the "
+                                     f"table {staging}: {exc}") from exc
             else:
-                # Spark cannot overwrite a table it is reading from: materialise first.
-                data = obj.to_pyarrow() if isinstance(obj, ir.Table) else obj
-                frame = self.session.createDataFrame(data.combine_chunks())
+                frame = self.session.createDataFrame(obj.combine_chunks())
                 frame.write.mode("overwrite").saveAsTable(name)
         except StoreError:
             raise
