@@ -31,6 +31,7 @@ Measured at 1M stored events: a batch of 100 new ids ~1.5 ms (the fingerprint) i
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -110,6 +111,13 @@ class _Ids:
             self._pending = set()
 
 
+@dataclass(frozen=True)
+class HashedLookup(KeyLookup):
+    """A :class:`KeyLookup` with the DuckDB ``hash()`` of each checked id."""
+
+    hashes: dict[str, int] = field(default_factory=dict)
+
+
 class KnownKeys:
     """What the collector's writer knows of the stored ids, kind by kind (one instance per
     writer; used only inside its commits, which hold the server's write lock).
@@ -122,13 +130,13 @@ class KnownKeys:
         self._recent = recent
         self._kinds: dict[str, _Ids] = {}
         self._log_rows: int | None = None  # ingest_log rows after the writer's last commit
-        self._hashed: dict[str, int] = {}  # the last look-up's ids → hashes (for committed)
 
     def lookup(self, store: Store, table: str, column: str, ids: Collection[str], *,
-               sha256: str | None = None) -> tuple[KeyLookup, bool]:
+               sha256: str | None = None) -> tuple[HashedLookup, bool]:
         """Which of ``ids`` are stored in ``table.column`` (DuckDB, inside a transaction),
         and whether ingest_log holds a batch of that kind with content hash ``sha256``
-        (asked in the same statement; False when not given)."""
+        (asked in the same statement; False when not given). Pass the lookup on to
+        :meth:`committed`: it carries the ids' hashes."""
         raw = store.con.con
         seen_sql = ", (SELECT count(*) FROM ingest_log WHERE sha256 = ? AND kind = ?)"
         rows, log_rows, *seen = raw.execute(
@@ -145,20 +153,20 @@ class KnownKeys:
             known = self._kinds[table] = _Ids(hashes, recent_ids, int(rows), self._recent)
         checked = set(ids)
         order = sorted(checked)
-        self._hashed = dict(zip(order, _hashes(raw, order).tolist(), strict=True))
-        stored, unsure = known.split(checked, self._hashed)
+        hashed = dict(zip(order, _hashes(raw, order).tolist(), strict=True))
+        stored, unsure = known.split(checked, hashed)
         if unsure:
             stored |= store.existing_keys(table, column, unsure).stored
-        return KeyLookup(checked, stored), bool(seen and seen[0])
+        return HashedLookup(checked, stored, hashed), bool(seen and seen[0])
 
-    def committed(self, table: str, inserted: Collection[str]) -> None:
+    def committed(self, table: str, inserted: Collection[str], lookup: HashedLookup) -> None:
         """The writer's transaction has committed: one row for each of the ``inserted`` ids
-        was added to ``table``, and one row to ingest_log."""
+        (looked up by ``lookup``) was added to ``table``, and one row to ingest_log."""
         known = self._kinds.get(table)
         if known is None or self._log_rows is None:
             self.forget()
             return
-        known.add(inserted, self._hashed)
+        known.add(inserted, lookup.hashes)
         known.rows += len(inserted)
         self._log_rows += 1
 

@@ -310,7 +310,7 @@ def commit_batch(ws: ServedWorkspace, batch: Batch, actors: list[str] | None = N
         inserted = [k for k in batch.prepared.unique[KEY[kind]].to_pylist()
                     if k not in lookup.stored]
         if len(inserted) == stored and lookup.checked.issuperset(inserted):
-            known.committed(kind, inserted)
+            known.committed(kind, inserted, lookup)
         else:  # the insert did not go by the lookup (see Store.insert_new)
             known.forget()
     return out

@@ -168,7 +168,7 @@ def beside(ws: Workspace, compute: Callable[[Workspace], T], *,
         other.close()
 
 
-def journeys_stored(ws: Workspace) -> bool:
+def journey_cache_ready(ws: Workspace) -> bool:
     """Whether ``ws``'s journey-tagged events are a stored table (the DuckDB journey cache),
     which another cursor can read instead of recomputing them); builds the cache if it is
     stale, so the other cursors find it ready."""

@@ -40,7 +40,7 @@ from touchlens.insights.inputs import (
     OwnInputs,
     beside,
     cached_journey_events,
-    journeys_stored,
+    journey_cache_ready,
     memo,
     own_inputs,
     parse_duration,
@@ -265,7 +265,7 @@ def _own_journey_map(ws: Workspace, own: OwnInputs, burst: int, burst_hours: flo
             return _map_parts(on, on.journey_events(), sentiment, catalogue, burst,
                               burst_hours)
 
-        with beside(ws, on_sibling, parallel=journeys_stored(ws),
+        with beside(ws, on_sibling, parallel=journey_cache_ready(ws),
                     here=lambda: _map_parts(ws, own.tagged, sentiment, catalogue, burst,
                                             burst_hours)) as parts:
             result = _own_moments(ws, own, _windows(ws, None, 90.0))
@@ -364,7 +364,7 @@ def recommendations(ws: Workspace, *, attribution_model: str | None = "markov"
 
         with beside(ws, lambda on: consistency_and_checks(on, on.journey_events),
                     here=lambda: consistency_and_checks(ws, lambda: own.tagged),
-                    parallel=journeys_stored(ws)) as checked:
+                    parallel=journey_cache_ready(ws)) as checked:
             jm = _own_journey_map(ws, own, BURST, BURST_HOURS)  # the moments beside its parts
             result = _own_moments(ws, own, _windows(ws, None, 90.0))  # memoised by the map
             cons, (trend, jsd) = checked()
