@@ -15,12 +15,16 @@ table (one row per distinct path).
 
 Routes (the input each tool gets): ``paths`` = the distinct-path table; ``journeys`` = one
 path row per journey (what peers are usually fed; ``mam`` reads both as its grouped format);
-``touches`` (touchlens only) = the raw touch events in an in-memory DuckDB, the workspace
-route: ordering, merging of repeats, windows and aggregations included — the work the other
-two inputs have already had done for them. Each measurement is its own process: the time
-covers the call only (not imports or loading); the peak is the child's high-water RSS
-(VmHWM, imports included). ``ratio`` = peer time / touchlens time for the same model on the
-same input (> 1: touchlens is faster).
+``csv`` = the journeys table as a CSV file, read inside the timing (touchlens:
+``attribute(read_paths(file))``, what ``touchlens attribution --paths FILE`` runs;
+ChannelAttribution: ``pandas.read_csv`` then its call); ``touches`` (touchlens only) = the
+raw touch events in an in-memory DuckDB, the workspace route: ordering, merging of repeats,
+windows and aggregations included — the work the other inputs have already had done for
+them. Each measurement is its own process: the time covers the call only (not imports or,
+except on ``csv``, loading); the peak is the child's high-water RSS (VmHWM, imports
+included). ``--repeat N`` measures each N times (interleaved) and reports the median.
+``ratio`` = peer time / touchlens time for the same model on the same input (> 1: touchlens
+is faster).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 CHANNELS = ("search", "social", "display", "email", "affiliate", "video", "direct",
@@ -125,14 +130,26 @@ def make_data(n: int, seed: int, folder: Path) -> tuple[Path, Path, Path]:
     return files
 
 
+def csv_of(table: Path) -> Path:
+    """The path table as a CSV file beside it (written once)."""
+    out = table.with_suffix(".csv")
+    if not out.exists():
+        pcsv.write_csv(pq.read_table(table), out)
+    return out
+
+
 # ---------------------------------------------------------------- one measurement per process
 
 
 def _touchlens(route: str, model: str, touches: Path, paths: Path) -> float:
-    """``paths``: either path table (distinct paths or one row per journey)."""
-    from touchlens.attribution import attribute
+    """``paths``: either path table (distinct paths or one row per journey) or its CSV."""
+    from touchlens.attribution import attribute, read_paths
     from touchlens.attribution.paths import from_journey_events
 
+    if route == "csv":
+        t0 = time.perf_counter()
+        attribute(read_paths(paths), model)
+        return time.perf_counter() - t0
     if route in ("paths", "journeys"):
         table = pd.read_parquet(paths)
         t0 = time.perf_counter()
@@ -160,12 +177,17 @@ def _touchlens(route: str, model: str, touches: Path, paths: Path) -> float:
 
 
 def _channelattribution(call: str, paths: Path) -> float:
-    """``paths``: either input table (distinct paths or one row per journey)."""
+    """``paths``: either input table (distinct paths or one row per journey) or its CSV
+    (read inside the timing)."""
     import ChannelAttribution as ca
 
-    d = pd.read_parquet(paths)
-    d = d[d["path"] != ""].assign(path=lambda x: x["path"].str.replace(" > ", ">"))
     t0 = time.perf_counter()
+    d = pd.read_csv(paths, keep_default_na=False) if paths.suffix == ".csv" else (
+        pd.read_parquet(paths))
+    read = time.perf_counter() - t0 if paths.suffix == ".csv" else 0.0
+    # its separator is one character; the change is not timed
+    d = d[d["path"] != ""].assign(path=lambda x: x["path"].str.replace(" > ", ">"))
+    t0 = time.perf_counter() - read
     if call == "markov_model":
         ca.markov_model(d, "path", "total_conversions", var_value="total_conversion_value",
                         var_null="total_null", verbose=False, flg_pro=False)
@@ -178,7 +200,8 @@ def _channelattribution(call: str, paths: Path) -> float:
 def _mam(call: str, paths: Path) -> float:
     import mam
 
-    d = pd.read_parquet(paths)
+    d = pd.read_csv(paths, keep_default_na=False) if paths.suffix == ".csv" else (
+        pd.read_parquet(paths))
     conv = pd.DataFrame({"path": d["path"], "has_conv": True, "n": d["total_conversions"],
                          "value": d["total_conversion_value"]})
     null = pd.DataFrame({"path": d["path"], "has_conv": False, "n": d["total_null"],
@@ -231,6 +254,16 @@ def measure(tool: str, what: str, touches: Path, paths: Path, timeout: float) ->
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def median_run(runs: list[dict]) -> dict:
+    """Median seconds and peak of repeated measurements (failed ones only if all failed)."""
+    ok = [r for r in runs if not np.isnan(r["seconds"])] or runs
+    out = {k: float(np.median([r[k] for r in ok])) for k in ("seconds", "peak_mb")}
+    notes = sorted({r["note"] for r in runs if r.get("note")})
+    if len(runs) > 1:
+        notes.append(f"median of {len(ok)}: " + ", ".join(f"{r['seconds']:.2f}" for r in ok))
+    return out | ({"note": "; ".join(notes)} if notes else {})
+
+
 def importable(name: str) -> bool:
     module = {"channelattribution": "ChannelAttribution", "mam": "mam"}[name]
     probe = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
@@ -246,10 +279,13 @@ def main() -> None:
                     help="touchlens models, space-separated (a comma list is one call, e.g. "
                          "first,last,linear as ChannelAttribution's heuristic_models)")
     ap.add_argument("--peers", default="channelattribution,mam")
-    ap.add_argument("--routes", default="touches,journeys,paths")
+    ap.add_argument("--routes", default="touches,journeys,paths",
+                    help="comma list of touches, journeys, paths, csv")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--keep", type=Path, help="folder for the generated inputs (reused)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="measurements per call (interleaved); the median is reported")
     args = ap.parse_args()
     sizes = [int(x) for x in args.journeys.split(",")] + ([10_000_000] if args.ten_million
                                                           else [])
@@ -265,26 +301,33 @@ def main() -> None:
         n_paths = pq.read_metadata(paths).num_rows
         print(f"# {n:,} journeys → {n_paths:,} distinct paths (data {time.perf_counter() - t0:.0f}"
               " s)", file=sys.stderr, flush=True)
-        base: dict[tuple[str, str], float] = {}
         routes = args.routes.split(",")
         inputs = {"paths": paths, "journeys": journeys, "touches": paths}
-        for route in routes:
-            for m in models:
-                if route != "touches" and m == "time_decay":
-                    continue  # a path table has no timestamps
-                r = measure(f"touchlens/{route}", m, touches, inputs[route], args.timeout)
-                base[route, m] = r["seconds"]
-                rows.append({"journeys": n, "tool": f"touchlens/{route}", "model": m, **r})
-                print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-        for peer in peers:
-            for route in (r for r in routes if r != "touches"):
-                for call, same in PEER_MODELS[peer].items():
-                    r = measure(f"{peer}/{route}", call, touches, inputs[route], args.timeout)
-                    ours = base.get((route, same), float("nan"))
-                    rows.append({"journeys": n, "tool": f"{peer}/{route}",
-                                 "model": f"{call} (≈ {same})", **r,
-                                 "ratio": r["seconds"] / ours if ours else float("nan")})
-                    print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        if "csv" in routes:
+            inputs["csv"] = csv_of(journeys)
+        jobs = [(f"touchlens/{route}", m, m, route) for route in routes for m in models
+                if route == "touches" or m != "time_decay"]  # a path table has no timestamps
+        jobs += [(f"{peer}/{route}", call, same, route) for peer in peers
+                 for route in routes if route != "touches"
+                 for call, same in PEER_MODELS[peer].items() if same in models]
+        runs: dict[tuple[str, str], list[dict]] = {}
+        for _ in range(args.repeat):  # interleaved: every tool sees the same load
+            for tool, what, _same, route in jobs:
+                r = measure(tool, what, touches, inputs[route], args.timeout)
+                runs.setdefault((tool, what), []).append(r)
+                print(json.dumps({"journeys": n, "tool": tool, "model": what, **r}),
+                      file=sys.stderr, flush=True)
+        base: dict[tuple[str, str], float] = {}
+        for tool, what, same, route in jobs:
+            r = median_run(runs[tool, what])
+            row = {"journeys": n, "tool": tool, "model": what, **r}
+            if tool.startswith("touchlens/"):
+                base[route, what] = r["seconds"]
+            else:
+                ours = base.get((route, same), float("nan"))
+                row |= {"model": f"{what} (≈ {same})",
+                        "ratio": r["seconds"] / ours if ours else float("nan")}
+            rows.append(row)
     table = pd.DataFrame(rows)
     for col in ("ratio", "note"):
         if col not in table:

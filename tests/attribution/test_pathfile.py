@@ -37,10 +37,11 @@ def frame(paths: list, conv: list, value: list | None = None, null: list | None 
     (frame(["a|b", "c"], [1, 1]), "row 1: path 'a|b' does not contain the separator"),
     (pd.DataFrame({"path": ["a"]}), "lacks column(s) ['total_conversions']"),
 ])
-def test_bad_input_names_the_row(df: pd.DataFrame, message: str) -> None:
+@pytest.mark.parametrize("model", ["first", "markov"])  # markov: the shortcut of frame_markov
+def test_bad_input_names_the_row(df: pd.DataFrame, message: str, model: str) -> None:
     with pytest.raises(SchemaError, match=message.replace("(", r"\(").replace(")", r"\)")
                        .replace("[", r"\[").replace("]", r"\]").replace("|", r"\|")):
-        attribute(df, "first")
+        attribute(df, model)
 
 
 def test_empty_separator_is_a_usage_error() -> None:

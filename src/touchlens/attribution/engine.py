@@ -77,7 +77,9 @@ def totals(source: PathSource) -> tuple[float, float, float, float]:
     return float(row["c"]), float(row["r"]), float(row["c0"]), float(row["r0"])
 
 
-def _finish(model: str, df: pd.DataFrame, level: str, confidence: float) -> pd.DataFrame:
+def finish(model: str, df: pd.DataFrame, level: str, confidence: float) -> pd.DataFrame:
+    """One model's credits (``label``, conversions, revenue[, bootstrap bounds]) in the
+    result shape of :func:`attribute` (model, ``level``, shares, intervals)."""
     total = df["conversions"].sum()
     out = pd.DataFrame({
         "model": model, level: df["label"].astype(str).to_numpy(),
@@ -120,7 +122,7 @@ def attribute(source: PathSource, model: str | Sequence[str] = "all", *,
         long = heuristic_credits(source, rules, half_life_days=half_life_days,
                                  custom=position_weights)
         for r in rules:
-            parts.append(_finish(r, long[long["model"] == r], level, confidence))
+            parts.append(finish(r, long[long["model"] == r], level, confidence))
         if "time_decay" in rules:
             notes["time_decay"] = {"half_life_days": half_life_days}
     data_driven = [m for m in models if m in DATA_DRIVEN_MODELS]
@@ -131,7 +133,7 @@ def attribute(source: PathSource, model: str | Sequence[str] = "all", *,
                                         shapley_value=shapley_value,
                                         counterfactual_model=counterfactual_model,
                                         bootstrap=bootstrap, seed=seed)
-            parts.append(_finish(m, df, level, confidence))
+            parts.append(finish(m, df, level, confidence))
             notes[m] = note
     order = {m: i for i, m in enumerate(models)}
     result = pd.concat(parts, ignore_index=True)

@@ -28,6 +28,7 @@ from touchlens.attribution.paths import INTERNAL_SEP, NONE, PathSource
 from touchlens.errors import ConfigError
 
 START, CONV, NULL = "(start)", "(conversion)", "(null)"
+BLOCK = 1 << 16  # paths per block of the transition count
 
 
 def check_order(order: int) -> int:
@@ -68,6 +69,62 @@ def transitions_expr(source: PathSource, order: int = 1, *, by_path: bool = Fals
     rows = ibis.union(walk, conv, null, econv, enull).filter(ibis._.n > 0)
     keys = ["path_key", "from_state", "to_state"] if by_path else ["from_state", "to_state"]
     return rows.group_by(keys).agg(n=rows.n.sum(), value=rows.value.sum(), k=rows.count())
+
+
+def coded_transitions(codes: np.ndarray, lengths: np.ndarray, labels: list[str],
+                      conversions: np.ndarray, revenue: np.ndarray, nulls: np.ndarray
+                      ) -> pd.DataFrame:
+    """Order-1 transition counts of coded paths, as :func:`transitions_expr` gives them:
+    from_state, to_state, n, value (rows with n > 0).
+
+    Path i has steps ``codes[s_i : s_i + lengths[i]]`` (``labels[code]``) and weight
+    w_i = conversions_i + nulls_i: n(a → b) = Σ w_i over adjacent a, b of path i (a =
+    ``(start)`` before the first step); n(last → conversion) = Σ conversions_i and its value
+    Σ revenue_i; n(last → null) = Σ nulls_i; a path without steps goes from ``(start)``
+    straight to the outcome. Counted by ``np.bincount`` over pair ids (from · m + to), a
+    block of paths at a time (temporaries stay cache-sized). Each path's revenue must come
+    with conversions (revenue_i > 0 ⇒ conversions_i > 0): the query keeps a path's revenue
+    only when the path converts.
+    """
+    k = len(labels)
+    start, m = k, k + 3
+    size = m * m
+    n, value = np.zeros(size), np.zeros(size)
+    s0 = 0
+    for r0 in range(0, len(lengths), BLOCK):
+        lens = lengths[r0:r0 + BLOCK]
+        ends = np.cumsum(lens)
+        s1 = s0 + int(ends[-1])
+        step = codes[s0:s1]
+        touched = lens > 0
+        pairs = np.empty(s1 - s0, dtype=np.int64)
+        pairs[1:] = step[:-1]
+        pairs[(ends - lens)[touched]] = start
+        pairs *= m
+        pairs += step
+        conv, nulls_b = conversions[r0:r0 + BLOCK], nulls[r0:r0 + BLOCK]
+        n += _weighted_count(pairs, conv + nulls_b, lens, size)
+        last = step[ends[touched] - 1].astype(np.int64) * m
+        for to, w in ((k + 1, conv), (k + 2, nulls_b)):
+            n += np.bincount(last + to, weights=w[touched], minlength=size)
+            n[start * m + to] += w[~touched].sum()
+        rev = revenue[r0:r0 + BLOCK]
+        value += np.bincount(last + k + 1, weights=rev[touched], minlength=size)
+        value[start * m + k + 1] += rev[~touched].sum()
+        s0 = s1
+    keep = np.flatnonzero(n > 0)
+    names = np.array([*labels, START, CONV, NULL], dtype=object)
+    return pd.DataFrame({"from_state": names[keep // m], "to_state": names[keep % m],
+                         "n": n[keep], "value": value[keep]})
+
+
+def _weighted_count(pairs: np.ndarray, weights: np.ndarray, lengths: np.ndarray,
+                    size: int) -> np.ndarray:
+    """Σ weight of each pair id, path i's weight on each of its ``lengths[i]`` pairs (one
+    weight for every path, as in a table of one row per journey: counts × weight)."""
+    if len(weights) and weights.min() == weights.max():
+        return np.bincount(pairs, minlength=size) * weights[0]
+    return np.bincount(pairs, weights=np.repeat(weights, lengths), minlength=size)
 
 
 @dataclass
@@ -162,6 +219,19 @@ def markov_credits(trans: pd.DataFrame, none_conv: float, none_rev: float,
     return df, sol
 
 
+def markov_from_transitions(trans: pd.DataFrame, totals: tuple[float, float, float, float],
+                            order: int) -> tuple[pd.DataFrame, dict]:
+    """Credit rows and notes of the chain with these transition counts (``totals`` as in
+    :func:`markov_model`)."""
+    total_conv, total_rev, none_conv, none_rev = totals
+    df, sol = markov_credits(trans, none_conv, none_rev, total_conv, total_rev)
+    notes = {"order": order, "states": sol.n_states - 1, "p_conversion": sol.p_conversion,
+             "removal_effects": dict(zip(sol.labels, sol.removal_effect.round(6).tolist(),
+                                         strict=True)),
+             "method": "exact absorbing-chain solve (no simulation)"}
+    return df, notes
+
+
 def _replicate_table(inc: pd.DataFrame, conv: np.ndarray, nulls: np.ndarray,
                      conv_b: np.ndarray, nulls_b: np.ndarray, pos: np.ndarray) -> pd.DataFrame:
     """Transition counts of one bootstrap replicate from the per-path incidence table."""
@@ -183,13 +253,8 @@ def markov_model(source: PathSource, *, order: int = 1, bootstrap: int = 0, seed
     ``totals`` = (conversions, revenue, conversions without touch, their revenue).
     """
     order = check_order(order)
-    total_conv, total_rev, none_conv, none_rev = totals
     trans = source.execute(transitions_expr(source, order))
-    df, sol = markov_credits(trans, none_conv, none_rev, total_conv, total_rev)
-    notes = {"order": order, "states": sol.n_states - 1, "p_conversion": sol.p_conversion,
-             "removal_effects": dict(zip(sol.labels, sol.removal_effect.round(6).tolist(),
-                                         strict=True)),
-             "method": "exact absorbing-chain solve (no simulation)"}
+    df, notes = markov_from_transitions(trans, totals, order)
     if bootstrap:
         from touchlens.attribution.bootstrap import replicates
 

@@ -24,16 +24,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from touchlens.attribution.pathcsv import read_path_csv
+from touchlens.attribution.tokens import Tokens, recall, row_name, tokenise
 from touchlens.errors import ConfigError, SchemaError, UnreadableFileError
 
 DEFAULT_SEP = " > "
 PATH_COLUMNS = ("path", "total_conversions", "total_conversion_value", "total_null")
 _OPTIONAL = ("total_conversion_value", "total_null")
-_LOOKALIKES = (">", "→", "|", ",", ";")
-
-
-def _row(i: int) -> str:
-    return f"row {i + 1}"
+_row = row_name
 
 
 def _check_sep(sep: str) -> None:
@@ -43,7 +41,12 @@ def _check_sep(sep: str) -> None:
 
 def _counts(df: pd.DataFrame, column: str) -> np.ndarray:
     raw = df[column]
-    values = pd.to_numeric(raw, errors="coerce").astype("float64").to_numpy()
+    if raw.dtype == np.dtype("float64"):  # a view: no copy of millions of rows
+        values = raw.to_numpy()
+    else:
+        values = pd.to_numeric(raw, errors="coerce").astype("float64").to_numpy()
+    if not len(values) or (values.min() >= 0 and values.max() < np.inf):  # NaN fails both
+        return values
     for i in np.flatnonzero(~np.isfinite(values)):
         what = "missing" if pd.isna(raw.iloc[i]) else f"not a finite number ({raw.iloc[i]!r})"
         raise SchemaError(f"{_row(i)}: {column} is {what}")
@@ -105,15 +108,26 @@ def split_distinct(paths: pd.Series, sep: str) -> tuple[np.ndarray, Steps]:
     Only distinct strings are split (a table of one row per journey repeats its paths many
     times); errors name the first table row holding the bad string.
     """
-    _check_sep(sep)
     s = paths.reset_index(drop=True)
-    missing = np.flatnonzero(s.isna().to_numpy())
-    if len(missing):
-        raise SchemaError(f"{_row(missing[0])}: path is missing (use \"\" for a conversion "
-                          "without touches)")
-    encoded = pc.dictionary_encode(_as_arrow_text(s))
-    codes = encoded.indices.to_numpy().astype(np.int64)
-    return codes, _split(encoded.dictionary, sep, first_rows(codes), s)
+    encoded = pc.dictionary_encode(path_text(s, sep))
+    codes = np.concatenate([np.zeros(0, np.int64)]
+                           + [c.indices.to_numpy() for c in encoded.chunks]).astype(np.int64)
+    if not len(codes):
+        return codes, Steps(codes, pa.array([], pa.string()), codes)
+    return codes, _split(encoded.chunks[0].dictionary, sep, first_rows(codes), s)
+
+
+def tokenise_paths(paths: pd.Series, sep: str) -> Tokens:
+    """Coded steps of every row (not merged by path string); errors name the row. A column
+    just read by :func:`read_paths` is not split again (:func:`.tokens.recall`)."""
+    s = paths.reset_index(drop=True)
+    if isinstance(s.dtype, pd.StringDtype | pd.ArrowDtype):
+        column = pa.array(s)
+        known = recall(column if isinstance(column, pa.ChunkedArray)
+                       else pa.chunked_array([column]), sep)
+        if known is not None:
+            return known
+    return tokenise(path_text(s, sep), sep, shown=s.iloc.__getitem__)
 
 
 def first_rows(codes: np.ndarray) -> np.ndarray:
@@ -125,56 +139,47 @@ def first_rows(codes: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, codes[1:] > seen[:-1]])
 
 
-def _as_arrow_text(s: pd.Series) -> pa.Array:
-    """The paths as an Arrow string array (no copy through Python objects when the column
-    already holds strings)."""
-    try:
-        text = pa.array(s, type=pa.string(), from_pandas=True)
-        return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or other objects: their str()
-        return pa.array(s.astype(str).to_numpy(dtype=object), type=pa.string())
+def path_text(paths: pd.Series, sep: str) -> pa.ChunkedArray:
+    """The paths as Arrow strings (no copy through Python objects when the column already
+    holds strings; numbers or other objects: their ``str()``). A missing path is an error
+    naming its row; so is an empty separator."""
+    _check_sep(sep)
+    s = paths.reset_index(drop=True)
+    text = None
+    if isinstance(s.dtype, pd.StringDtype | pd.ArrowDtype):  # Arrow-backed: no copy
+        text = pa.array(s, from_pandas=True)
+        if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+            text = None
+        elif text.null_count:
+            _missing(s)
+    if text is None:
+        _missing(s)
+        try:
+            text = pa.array(s, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            text = pa.array(s.astype(str).to_numpy(dtype=object), type=pa.string())
+    return text if isinstance(text, pa.ChunkedArray) else pa.chunked_array([text])
+
+
+def _missing(s: pd.Series) -> None:
+    missing = np.flatnonzero(s.isna().to_numpy())
+    if len(missing):
+        raise SchemaError(f"{_row(missing[0])}: path is missing (use \"\" for a conversion "
+                          "without touches)")
 
 
 def _split(text: pa.Array, sep: str, row_of: np.ndarray, original: pd.Series) -> Steps:
     """Steps of each string of ``text``; ``row_of[i]`` = the table row named in errors."""
-    blank = pc.equal(pc.utf8_trim_whitespace(text), "").to_numpy(zero_copy_only=False)
-    lists = pc.split_pattern(text, pattern=sep)  # vectorised (Arrow), not a Python loop
-    rows = pc.list_parent_indices(lists).to_numpy().astype(np.int64)
-    flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
-    keep = ~blank[rows]
-    rows, flat = rows[keep], flat.filter(pa.array(keep))
-    empty = np.flatnonzero(pc.equal(flat, "").to_numpy(zero_copy_only=False))
-    if len(empty):
-        i = row_of[rows[empty[0]]]
-        raise SchemaError(f"{_row(i)}: empty step in path {original.iloc[i]!r} "
-                          f"(separator {sep!r})")
-    stripped = sep.strip()
-    if stripped and stripped != sep:
-        holds = np.flatnonzero(pc.match_substring(flat, stripped).to_numpy(zero_copy_only=False))
-        if len(holds):
-            bad = flat[int(holds[0])].as_py()
-            raise SchemaError(f"{_row(row_of[rows[holds[0]]])}: step {bad!r} holds "
-                              f"{stripped!r} but the separator is {sep!r}: check the spacing "
-                              "or pass the separator used")
-    lengths = np.bincount(rows, minlength=len(text))
-    if len(rows) and lengths.max() <= 1:
-        _check_separator_used(flat, row_of[rows], sep)
-    return Steps(rows, flat, lengths)
+    return steps_of(tokenise(text, sep, row_of=row_of, shown=original.iloc.__getitem__))
 
 
-def _check_separator_used(steps: pa.Array, rows: np.ndarray, sep: str) -> None:
-    """No path splits although some look separated by another character: wrong separator."""
-    for c in _LOOKALIKES:
-        if c in sep:
-            continue
-        hits = np.flatnonzero(pc.match_substring(steps, c).to_numpy(zero_copy_only=False))
-        if len(hits):
-            raise SchemaError(f"{_row(rows[hits[0]])}: path {steps[int(hits[0])].as_py()!r} "
-                              f"does not contain the separator {sep!r} but looks separated by "
-                              f"{c!r}; pass the separator the file uses")
+def steps_of(tokens: Tokens) -> Steps:
+    """The long form of coded steps (labels as strings)."""
+    return Steps(tokens.rows, tokens.labels.take(pa.array(tokens.codes)), tokens.lengths)
 
 
-def _checked(df: pd.DataFrame) -> pd.DataFrame:
+def checked_table(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with a fresh index, once it is a DataFrame with the required columns."""
     if not isinstance(df, pd.DataFrame):
         raise SchemaError(f"expected a pandas DataFrame of paths, got {type(df).__name__}")
     missing = [c for c in ("path", "total_conversions") if c not in df.columns]
@@ -184,7 +189,8 @@ def _checked(df: pd.DataFrame) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _count_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
+def count_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The three count columns as validated float arrays (absent optional ones: zeros)."""
     return {c: (_counts(df, c) if c in df.columns else np.zeros(len(df), dtype="float64"))
             for c in PATH_COLUMNS[1:]}
 
@@ -198,9 +204,9 @@ def validate_paths(df: pd.DataFrame, sep: str = DEFAULT_SEP) -> tuple[pd.DataFra
 def _clean_rows(df: pd.DataFrame, sep: str) -> tuple[pd.DataFrame, np.ndarray, Steps]:
     """The clean table of :func:`validate_paths`, the row → distinct path codes and the
     distinct paths' steps (steps per row are only built when asked for)."""
-    df = _checked(df)
+    df = checked_table(df)
     codes, distinct = split_distinct(df["path"], sep)
-    counts = _count_columns(df)
+    counts = count_columns(df)
     clean = pd.DataFrame({"path": distinct.joined(sep).take(pa.array(codes))
                           .to_numpy(zero_copy_only=False), **counts})
     return clean, codes, distinct
@@ -211,9 +217,9 @@ def validate_distinct(df: pd.DataFrame, sep: str = DEFAULT_SEP) -> tuple[pd.Data
     per distinct path, in order of first appearance. Every path model gives the same result
     on either table (a row's counts are weights); this one is smaller when the table has one
     row per journey."""
-    df = _checked(df)
+    df = checked_table(df)
     codes, distinct = split_distinct(df["path"], sep)
-    counts = _count_columns(df)
+    counts = count_columns(df)
     # strings that differ only in spacing around steps are the same path
     joined = distinct.joined(sep)
     same = pc.dictionary_encode(joined)
@@ -230,8 +236,14 @@ def validate_distinct(df: pd.DataFrame, sep: str = DEFAULT_SEP) -> tuple[pd.Data
 
 
 def read_paths(file: str | Path, sep: str = DEFAULT_SEP) -> pd.DataFrame:
-    """Read a ChannelAttribution path CSV (validated; see the module docstring)."""
+    """Read a ChannelAttribution path CSV (validated; see the module docstring).
+
+    Arrow's CSV reader first (:mod:`.pathcsv`); pandas for a file it leaves (unusual or
+    bad: the errors come from here)."""
     path = Path(file)
+    fast = read_path_csv(path, sep) if path.is_file() else None
+    if fast is not None:
+        return fast
     try:
         df = pd.read_csv(path, dtype={"path": "string"}, keep_default_na=False,
                          na_values={c: ["", "NA", "NaN", "nan", "null"] for c in PATH_COLUMNS[1:]})
