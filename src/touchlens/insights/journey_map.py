@@ -81,12 +81,16 @@ def reach_counts(tagged: ir.Table, catalogue: pd.DataFrame) -> ir.Table:
     pairs = tagged.group_by(["customer_id", "touchpoint"]).agg(_n=tagged.count())
     pairs = pairs.mutate(stage=stage_name(stage_rank(pairs.touchpoint, catalogue)))
 
-    counts = {"reach": pairs.customer_id.nunique().cast("int64"),
-              "touches": pairs._n.sum().cast("int64")}
-    parts = [pairs.group_by(key=pairs[level].cast("string")).agg(**counts).mutate(
-        level=ibis.literal(level)) for level in ("touchpoint", "stage")]
-    parts.append(pairs.aggregate(**counts).mutate(key=ibis.null().cast("string"),
-                                                  level=ibis.literal("all")))
+    touches = pairs._n.sum().cast("int64")
+    distinct = pairs.customer_id.nunique().cast("int64")
+    # a touchpoint's pairs are its distinct customers: counted, not de-duplicated again
+    parts = [pairs.group_by(key=pairs.touchpoint.cast("string")).agg(
+        reach=pairs.count().cast("int64"), touches=touches).mutate(
+        level=ibis.literal("touchpoint"))]
+    parts.append(pairs.group_by(key=pairs.stage.cast("string")).agg(
+        reach=distinct, touches=touches).mutate(level=ibis.literal("stage")))
+    parts.append(pairs.aggregate(reach=distinct, touches=touches).mutate(
+        key=ibis.null().cast("string"), level=ibis.literal("all")))
     return ibis.union(*(t.select("level", "key", "reach", "touches") for t in parts))
 
 
