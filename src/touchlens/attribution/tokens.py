@@ -222,8 +222,14 @@ class _Namer:
         return self.text[string].as_py()
 
 
-def _first_step_in(tokens: Tokens, bad_labels: np.ndarray) -> int:
-    return int(np.flatnonzero(np.isin(tokens.codes, bad_labels))[0])
+def _first_holding(tokens: Tokens, needle: str) -> tuple[int, str] | None:
+    """(table row, label) of the first step whose label contains ``needle``, if any."""
+    labels = np.flatnonzero(pc.match_substring(tokens.labels, needle)
+                            .to_numpy(zero_copy_only=False))
+    if not len(labels):
+        return None
+    at = int(np.flatnonzero(np.isin(tokens.codes, labels))[0])
+    return tokens.row_of_step(at), tokens.labels[int(tokens.codes[at])].as_py()
 
 
 def _check_steps(tokens: Tokens, sep: str, name: _Namer) -> None:
@@ -231,25 +237,16 @@ def _check_steps(tokens: Tokens, sep: str, name: _Namer) -> None:
     if not len(tokens.codes):
         return
     stripped = sep.strip()
-    if stripped and stripped != sep:
-        holds = np.flatnonzero(pc.match_substring(tokens.labels, stripped)
-                               .to_numpy(zero_copy_only=False))
-        if len(holds):
-            at = _first_step_in(tokens, holds)
-            bad = tokens.labels[int(tokens.codes[at])].as_py()
-            raise SchemaError(f"{row_name(name.row(tokens.row_of_step(at)))}: step {bad!r} "
-                              f"holds {stripped!r} but the separator is {sep!r}: check the "
-                              "spacing or pass the separator used")
+    if stripped and stripped != sep and (hit := _first_holding(tokens, stripped)):
+        row, bad = hit
+        raise SchemaError(f"{row_name(name.row(row))}: step {bad!r} holds {stripped!r} but "
+                          f"the separator is {sep!r}: check the spacing or pass the "
+                          "separator used")
     if tokens.lengths.max() > 1:
         return
     for c in LOOKALIKES:  # no path split: the file may use another separator
-        if c in sep:
-            continue
-        hits = np.flatnonzero(pc.match_substring(tokens.labels, c)
-                              .to_numpy(zero_copy_only=False))
-        if len(hits):
-            at = _first_step_in(tokens, hits)
-            step = tokens.labels[int(tokens.codes[at])].as_py()
-            raise SchemaError(f"{row_name(name.row(tokens.row_of_step(at)))}: path {step!r} "
-                              f"does not contain the separator {sep!r} but looks separated "
-                              f"by {c!r}; pass the separator the file uses")
+        if c not in sep and (hit := _first_holding(tokens, c)):
+            row, step = hit
+            raise SchemaError(f"{row_name(name.row(row))}: path {step!r} does not contain "
+                              f"the separator {sep!r} but looks separated by {c!r}; pass "
+                              "the separator the file uses")
