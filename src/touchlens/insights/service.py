@@ -252,11 +252,12 @@ def journey_map(ws: Workspace, *, burst: int = BURST, burst_hours: float = BURST
     return _journey_map(ws, result, tagged, sentiment, catalogue, burst, burst_hours)
 
 
-def _own_journey_map(ws: Workspace, own: OwnInputs, burst: int, burst_hours: float
-                     ) -> JM.JourneyMap:
+def _own_journey_map(ws: Workspace, own: OwnInputs, burst: int, burst_hours: float,
+                     moments_out: list[MomentsResult] | None = None) -> JM.JourneyMap:
     """:func:`journey_map` of the workspace's own inputs (memoised, as its moments). The
     parts that do not need the moments are computed beside them where the workspace
-    offers a sibling and its journeys are stored."""
+    offers a sibling and its journeys are stored. The moments computed for it are appended
+    to ``moments_out`` (a workspace without a memo would otherwise compute them again)."""
 
     def compute() -> JM.JourneyMap:
         sentiment, catalogue = own.sentiment, own.catalogue  # looked up on this thread
@@ -269,6 +270,8 @@ def _own_journey_map(ws: Workspace, own: OwnInputs, burst: int, burst_hours: flo
                     here=lambda: _map_parts(ws, own.tagged, sentiment, catalogue, burst,
                                             burst_hours)) as parts:
             result = _own_moments(ws, own, _windows(ws, None, 90.0))
+            if moments_out is not None:
+                moments_out.append(result)
             return JM.assemble(result, parts(), burst, burst_hours)
 
     return memo(ws, "journey_map", (burst, burst_hours), compute)
@@ -365,8 +368,11 @@ def recommendations(ws: Workspace, *, attribution_model: str | None = "markov"
         with beside(ws, lambda on: consistency_and_checks(on, on.journey_events),
                     here=lambda: consistency_and_checks(ws, lambda: own.tagged),
                     parallel=journey_cache_ready(ws)) as checked:
-            jm = _own_journey_map(ws, own, BURST, BURST_HOURS)  # the moments beside its parts
-            result = _own_moments(ws, own, _windows(ws, None, 90.0))  # memoised by the map
+            computed: list[MomentsResult] = []
+            jm = _own_journey_map(ws, own, BURST, BURST_HOURS, computed)  # moments beside parts
+            # the map's moments: just computed, or (map memoised) from the memo as well
+            result = (computed[0] if computed
+                      else _own_moments(ws, own, _windows(ws, None, 90.0)))
             cons, (trend, jsd) = checked()
         credit, topics = side()
     months = max(float(result.value.get("span_days") or 0.0) / DAYS_PER_MONTH, 1e-9)
