@@ -102,9 +102,26 @@ class Store:
             raw.execute(f"SET temp_directory='{settings.duckdb_temp_directory}'")
         store = cls(con, "duckdb")
         store.ensure_schema()
-        for macro in DUCKDB_MACROS:  # Spark's unix_micros/timestamp_micros (see the module)
-            raw.execute(macro)
+        store._ensure_macros()
         return store
+
+    def _ensure_macros(self) -> None:
+        """Create the DuckDB macros :mod:`touchlens.store.timestamps` needs, once per file
+        (stored in it, seen by every cursor): opening a workspace writes nothing when they
+        exist."""
+        raw = self.con.con
+        names = [name for name, _ in DUCKDB_MACROS]
+        have = {r[0] for r in raw.execute(
+            "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = "
+            "'macro' AND schema_name = current_schema() AND list_contains(?, function_name)",
+            [names]).fetchall()}
+        for name, sql in DUCKDB_MACROS:
+            if name not in have:
+                try:
+                    raw.execute(sql)
+                except Exception as exc:
+                    raise StoreError(f"cannot prepare the workspace (creating {name}): "
+                                     f"{exc}") from exc
 
     @classmethod
     def open_spark(cls, session: Any, *, owns_session: bool = False) -> Store:

@@ -24,9 +24,9 @@ MICROS_PER_WEEK = 7 * MICROS["D"]
 # 1970-01-01 was a Thursday: weekday (Monday = 0) of day number n is (n + 3) mod 7.
 _EPOCH_WEEKDAY = 3
 
-DUCKDB_MACROS = (
-    "CREATE OR REPLACE MACRO unix_micros(ts) AS epoch_us(ts)",
-    "CREATE OR REPLACE MACRO timestamp_micros(us) AS make_timestamptz(us)",
+DUCKDB_MACROS = (  # (name, statement)
+    ("unix_micros", "CREATE OR REPLACE MACRO unix_micros(ts) AS epoch_us(ts)"),
+    ("timestamp_micros", "CREATE OR REPLACE MACRO timestamp_micros(us) AS make_timestamptz(us)"),
 )
 
 
