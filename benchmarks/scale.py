@@ -115,7 +115,8 @@ def _steps(db: Path, files: list[str], folder: Path, settings: dict) -> dict[str
 
     def journeys():
         ws = opened()
-        j = ws.journeys_table()
+        ws.refresh(force=True)  # stitching and the journey cache from scratch, even when
+        j = ws.journeys_table()  # the step runs without the ingest before it
         n = ws.store.execute(j.aggregate(n=j.count(), conv=j.converted.cast("int64").sum()))
         return f"{int(n.n.iloc[0]):,} journeys"
 
