@@ -161,8 +161,9 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         analysis reads stored journeys instead of re-running the windows: ~10× faster
         scorecards on 1M events. The journeys themselves (one row each, with their paths:
         :meth:`journeys_table`) are stored with it in ``journeys_cache``. Not cached on Spark
-        (``replace`` would collect the rows to the driver) nor when Parquet is attached in
-        place (the files may change under us).
+        (a stored copy there is a distributed write of every event, not measured against
+        recomputing yet) nor when Parquet is attached in place (the files may change under
+        us).
         """
         self.refresh()
         events = J.resolved_events(self.store.table("events"), self.store.table("identity_map"))
