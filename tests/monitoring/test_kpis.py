@@ -137,3 +137,37 @@ def test_spark_computes_the_same_kpis(make_workspace: Callable[..., Any], tmp_pa
     duck, sp = (f[cols].astype({c: "float64" for c in cols[2:]}).reset_index(drop=True)
                 for f in frames)
     pd.testing.assert_frame_equal(duck, sp, check_dtype=False)
+
+
+def test_activity_counts_equal_a_plain_count_of_the_events(tmp_path):
+    """The one-pass activity counts equal counting the events directly (pandas reference):
+    distinct customers per touchpoint × day, and those of them with a conversion that day."""
+    import pandas as pd
+
+    from touchlens import Workspace
+    from touchlens.monitoring.kpis import activity_counts
+    from touchlens.simulate import simulate_retailer
+    from touchlens.store.schema import CONVERSION_EVENT_TYPES
+
+    world = simulate_retailer(300, seed=1, days=30)
+    with Workspace.open(tmp_path / "w.duckdb") as ws:
+        ws.ingest_arrow(world.events, "events")
+        ws.ingest_arrow(world.identities, "identities")
+        got = ws.store.execute(activity_counts(ws.events(), "day"))
+        ev = ws.store.execute(ws.events().select("touchpoint", "customer_id", "event_type",
+                                                 "occurred_at", "cost"))
+    ev = ev[ev.touchpoint.notna()].assign(day=lambda d: d.occurred_at.dt.floor("D"))
+    buyers = set(zip(*ev[ev.event_type.isin(CONVERSION_EVENT_TYPES)][["customer_id", "day"]]
+                     .to_numpy().T, strict=True))
+    ev["converted"] = [(c, d) in buyers for c, d in zip(ev.customer_id, ev.day, strict=True)]
+    want = ev.groupby(["touchpoint", "day"]).agg(
+        n_events=("customer_id", "size"), n_customers=("customer_id", "nunique"),
+        n_converted=("customer_id", lambda s: s[ev.loc[s.index, "converted"]].nunique()),
+        cost=("cost", "sum")).reset_index()
+    got = got.assign(day=pd.to_datetime(got.period_start, utc=True))
+    merged = want.merge(got, on=["touchpoint", "day"], suffixes=("", "_got"), how="outer")
+    assert len(merged) == len(want) == len(got)
+    for col in ("n_events", "n_customers", "n_converted"):
+        assert (merged[col] == merged[f"{col}_got"]).all(), col
+    assert merged.cost.to_numpy() == pytest.approx(merged.cost_got.to_numpy())
+    assert merged.n_converted.sum() > 0
