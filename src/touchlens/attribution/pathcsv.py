@@ -23,7 +23,7 @@ from touchlens.attribution.tokens import Tokens, remember, tokenise
 from touchlens.errors import TouchlensError
 
 COUNT_COLUMNS = ("total_conversions", "total_conversion_value", "total_null")
-NULL_MARKERS = ("", "NA", "NaN", "nan", "null")  # read as missing counts (pandas route too)
+NULL_MARKERS = ("", "NA", "NaN", "nan", "null")  # missing counts, on both read routes
 
 
 def read_path_csv(path: Path, sep: str) -> pd.DataFrame | None:

@@ -24,14 +24,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from touchlens.attribution.pathcsv import read_path_csv
+from touchlens.attribution.pathcsv import COUNT_COLUMNS, NULL_MARKERS, read_path_csv
 from touchlens.attribution.tokens import Tokens, recall, row_name, tokenise
 from touchlens.errors import ConfigError, SchemaError, UnreadableFileError
 
 DEFAULT_SEP = " > "
-PATH_COLUMNS = ("path", "total_conversions", "total_conversion_value", "total_null")
+PATH_COLUMNS = ("path", *COUNT_COLUMNS)
 _OPTIONAL = ("total_conversion_value", "total_null")
-_row = row_name
 
 
 def _check_sep(sep: str) -> None:
@@ -49,9 +48,9 @@ def _counts(df: pd.DataFrame, column: str) -> np.ndarray:
         return values
     for i in np.flatnonzero(~np.isfinite(values)):
         what = "missing" if pd.isna(raw.iloc[i]) else f"not a finite number ({raw.iloc[i]!r})"
-        raise SchemaError(f"{_row(i)}: {column} is {what}")
+        raise SchemaError(f"{row_name(i)}: {column} is {what}")
     for i in np.flatnonzero(values < 0):
-        raise SchemaError(f"{_row(i)}: {column} is negative ({values[i]:g})")
+        raise SchemaError(f"{row_name(i)}: {column} is negative ({values[i]:g})")
     return values
 
 
@@ -164,7 +163,7 @@ def path_text(paths: pd.Series, sep: str) -> pa.ChunkedArray:
 def _missing(s: pd.Series) -> None:
     missing = np.flatnonzero(s.isna().to_numpy())
     if len(missing):
-        raise SchemaError(f"{_row(missing[0])}: path is missing (use \"\" for a conversion "
+        raise SchemaError(f"{row_name(missing[0])}: path is missing (use \"\" for a conversion "
                           "without touches)")
 
 
@@ -192,7 +191,7 @@ def checked_table(df: pd.DataFrame) -> pd.DataFrame:
 def count_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
     """The three count columns as validated float arrays (absent optional ones: zeros)."""
     return {c: (_counts(df, c) if c in df.columns else np.zeros(len(df), dtype="float64"))
-            for c in PATH_COLUMNS[1:]}
+            for c in COUNT_COLUMNS}
 
 
 def validate_paths(df: pd.DataFrame, sep: str = DEFAULT_SEP) -> tuple[pd.DataFrame, Steps]:
@@ -246,7 +245,7 @@ def read_paths(file: str | Path, sep: str = DEFAULT_SEP) -> pd.DataFrame:
         return fast
     try:
         df = pd.read_csv(path, dtype={"path": "string"}, keep_default_na=False,
-                         na_values={c: ["", "NA", "NaN", "nan", "null"] for c in PATH_COLUMNS[1:]})
+                         na_values={c: list(NULL_MARKERS) for c in COUNT_COLUMNS})
     except FileNotFoundError as exc:
         raise UnreadableFileError(f"{path}: no such file") from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
