@@ -26,6 +26,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from touchlens.errors import ConfigError
+from touchlens.journeys.paths import opens_step
 
 CONVERSION = "(conversion)"
 END = "(end)"
@@ -35,9 +36,7 @@ START = "(start)"
 def journey_steps(tagged: ir.Table) -> ir.Table:
     """One row per step of each journey's collapsed path: journey_id, customer_id, pos
     (1, 2 …), node (touchpoint, or ``(conversion)``), occurred_at."""
-    t = tagged
-    keep = t.is_conversion | ~t._repeat_tp.fill_null(False)
-    t = t.filter(keep)  # the first event of each step, numbered by journey_events' _step
+    t = tagged.filter(opens_step(tagged))  # each step's first event, numbered by its _step
     node = ibis.ifelse(t.is_conversion, CONVERSION, t.touchpoint.fill_null("(unknown)"))
     return t.select("journey_id", "customer_id", "occurred_at", node=node, pos=t._step)
 

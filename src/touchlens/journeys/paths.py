@@ -71,11 +71,16 @@ def journey_events(events: ir.Table, lookback_days: float = 30.0) -> ir.Table:
     # _step: position (1, 2 …) in the journey's collapsed path of the step this event is
     # (repeats share the step they repeat; the conversion is a step of its own). Stored with
     # the journey cache, so flows need no window of their own.
-    opens_step = (ev.is_conversion | ~ev._repeat_tp.fill_null(False)).cast("int64")
     upto = ibis.window(group_by=ev.journey_id, order_by=[ev.occurred_at, ev._conv, ev.event_id],
                        rows=(None, 0))
-    ev = ev.mutate(_step=opens_step.sum().over(upto))
+    ev = ev.mutate(_step=opens_step(ev).cast("int64").sum().over(upto))
     return ev.drop("_conv", "_seq", "_conv_at")
+
+
+def opens_step(tagged: ir.Table) -> ir.BooleanColumn:
+    """Whether each event of :func:`journey_events`' output starts a step of its journey's
+    collapsed path: a conversion, or a touch at another touchpoint than the previous one."""
+    return tagged.is_conversion | ~tagged._repeat_tp.fill_null(False)
 
 
 def journeys(tagged: ir.Table) -> ir.Table:
