@@ -53,7 +53,12 @@ def _hashes(raw: Any, ids: Sequence[str]) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     lists = raw.execute(f"SELECT list_transform(?::VARCHAR[], x -> {_HASH.format('x')})",
                         [list(ids)]).fetchone()[0]
-    return np.array(lists, dtype=np.uint64).view(np.int64)
+    return _as_int64(lists)
+
+
+def _as_int64(hashes: list[int] | None) -> np.ndarray:
+    """DuckDB's UBIGINT hashes as int64 (same bits)."""
+    return np.array(hashes or [], dtype=np.uint64).view(np.int64)
 
 
 def _stored(raw: Any, table: str, column: str, recent: int, rows: int
@@ -138,11 +143,15 @@ class KnownKeys:
         (asked in the same statement; False when not given). Pass the lookup on to
         :meth:`committed`: it carries the ids' hashes."""
         raw = store.con.con
+        checked = set(ids)
+        order = sorted(checked)
+        # one statement: the fingerprint, the ids' hashes and (maybe) the content check
         seen_sql = ", (SELECT count(*) FROM ingest_log WHERE sha256 = ? AND kind = ?)"
-        rows, log_rows, *seen = raw.execute(
-            f'SELECT (SELECT count(*) FROM "{table}"), (SELECT count(*) FROM ingest_log)'
+        rows, log_rows, hash_list, *seen = raw.execute(
+            f'SELECT (SELECT count(*) FROM "{table}"), (SELECT count(*) FROM ingest_log), '
+            f"list_transform(?::VARCHAR[], x -> {_HASH.format('x')})"
             + (seen_sql if sha256 is not None else ""),
-            [sha256, table] if sha256 is not None else []).fetchone()
+            [order, sha256, table] if sha256 is not None else [order]).fetchone()
         known = self._kinds.get(table)
         if log_rows != self._log_rows:  # someone else ingested: any kind may have new ids
             self._kinds.clear()
@@ -151,9 +160,7 @@ class KnownKeys:
         if known is None or known.rows != rows:  # or removed some (erasure, retention)
             hashes, recent_ids = _stored(raw, table, column, self._recent, int(rows))
             known = self._kinds[table] = _Ids(hashes, recent_ids, int(rows), self._recent)
-        checked = set(ids)
-        order = sorted(checked)
-        hashed = dict(zip(order, _hashes(raw, order).tolist(), strict=True))
+        hashed = dict(zip(order, _as_int64(hash_list).tolist(), strict=True))
         stored, unsure = known.split(checked, hashed)
         if unsure:
             stored |= store.existing_keys(table, column, unsure).stored
