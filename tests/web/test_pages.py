@@ -4,6 +4,8 @@ every page renders its panels, plotly.js is served locally."""
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,6 +113,48 @@ def test_served_dashboard_prefetches_the_slow_pages(web_db, tmp_path: Path) -> N
         assert not charts.prefetch(c.app.state.touchlens, Scope())  # started already
         for name in charts.PREFETCH:  # the same answers as without the prefetch
             assert c.get(f"/v1/charts/{name.value}").status_code == 200
+
+
+def _background_done(state, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(
+            t.is_alive() for t in threading.enumerate()
+            if t.name in ("touchlens-warm", "touchlens-prefetch")):
+        time.sleep(0.05)
+
+
+def test_a_small_served_workspace_prefetches_every_page_at_start(web_db, tmp_path: Path
+                                                                  ) -> None:
+    """The overview warmed quickly (a small workspace): the slow panels of the other pages
+    follow without waiting for a page view, so a bookmarked page opens from the cache."""
+    from touchlens.api.routers import charts
+    from touchlens.api.scope import Scope
+
+    db = tmp_path / "ws.duckdb"
+    shutil.copy(web_db.path, db)
+    with TestClient(create_app(ApiSettings(db=db), warm=True)) as c:
+        state = c.app.state.touchlens
+        _background_done(state)
+        assert state.prefetched.get(Scope().key()) == state.cache.version
+        assert not charts.prefetch(state, Scope())  # this version is done
+        r = c.get("/v1/charts/journey_map", headers={"X-API-Key": web_db.read_key})
+        assert r.status_code == 200
+
+
+def test_a_slow_overview_leaves_the_other_pages_for_a_page_view(web_db, tmp_path: Path,
+                                                               monkeypatch) -> None:
+    from touchlens.api import app as app_module
+    from touchlens.api.scope import Scope
+
+    monkeypatch.setattr(app_module, "PREFETCH_AT_START_S", 0.0)  # "took too long"
+    db = tmp_path / "ws.duckdb"
+    shutil.copy(web_db.path, db)
+    with TestClient(create_app(ApiSettings(db=db), warm=True)) as c:
+        state = c.app.state.touchlens
+        _background_done(state)
+        assert Scope().key() not in state.prefetched
+        c.post("/login", data={"key": web_db.read_key})  # a page view starts it
+        assert Scope().key() in state.prefetched
 
 
 def test_plain_apps_do_not_prefetch(client, web_db) -> None:

@@ -7,6 +7,7 @@ the workspace, the writer thread and the sessions live from startup to shutdown 
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -79,16 +80,26 @@ def create_app(settings: ApiSettings, *, warm: bool = False) -> FastAPI:
     return app
 
 
+# A workspace whose overview is computed within this many seconds at start-up is small
+# enough (the demo's: ~0.8 s) to have the other pages' slow panels computed right after it
+PREFETCH_AT_START_S = 3.0
+
+
 def _warm(state: AppState) -> None:
     """Compute the overview's default panels once (as its requests ask for them: the same
-    cache keys), so the first page view is quick. The other pages' slow panels wait for a
-    page view (:func:`charts.prefetch`): a server that only collects events should not
-    spend its cores on analyses nobody looks at."""
-    from touchlens.api.routers.charts import Chart, chart_json
+    cache keys), so the first page view is quick.
+
+    The other pages' slow panels (:func:`charts.prefetch`: journey map, recommendations…;
+    ~2 s of two cores on the demo workspace) follow at once when the overview took under
+    :data:`PREFETCH_AT_START_S` — so any page opened first (a bookmark) is quick too.
+    On a larger workspace they wait for a page view: a server that only collects events
+    should not spend minutes of its cores on analyses nobody looks at."""
+    from touchlens.api.routers.charts import Chart, chart_json, prefetch
     from touchlens.api.scope import Scope
     from touchlens.charts import data as D
 
     scope = Scope()
+    started = time.perf_counter()
     try:
         state.cached("kpis", scope, (), D.kpis)
         for name in (Chart.trend, Chart.top_paths):  # as the overview asks for them
@@ -97,9 +108,12 @@ def _warm(state: AppState) -> None:
             chart_json(state, scope, name)
     except Exception:  # warming is best effort: the request path reports real errors
         return
+    quick = time.perf_counter() - started < PREFETCH_AT_START_S
     # What the warm-up imported and built (Ibis compilers, Plotly, the cached results) would
     # otherwise be walked by every full garbage collection: measured 32–41 ms pauses every
     # ~3 s while the collector ran, which set its p99 (docs/api.md). Frozen objects are still
     # freed by reference counting; a cycle among them alive now is kept (once, bounded).
     gc.collect()
     gc.freeze()
+    if quick and not state.stopping:
+        prefetch(state, scope)
