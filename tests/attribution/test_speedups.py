@@ -243,7 +243,7 @@ def test_lazy_journey_sources_are_materialised_once_per_call_when_read_twice(mon
     assert set(con.list_tables()) == before  # the temp tables are released
     windows_auto = sum("OVER" in q for q in queries)
     queries.clear()
-    monkeypatch.setattr(engine, "scans", lambda models, bootstrap=0: 0)
+    monkeypatch.setattr(engine, "scans", lambda models, bootstrap=0, **_: 0)
     plain = engine.attribute(source, ["shapley", "markov"])
     assert windows_auto < sum("OVER" in q for q in queries)
     pd.testing.assert_frame_equal(auto, plain)

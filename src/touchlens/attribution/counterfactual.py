@@ -37,7 +37,7 @@ from touchlens.attribution.features import (
     Patterns,
     frequent_pairs,
     parse_patterns,
-    patterns_expr,
+    pattern_frame,
     subset_rows,
 )
 from touchlens.attribution.logit import BinomialLogit, fit_binomial_logit
@@ -277,7 +277,7 @@ def counterfactual_model(source: PathSource, *, model: str = "auto", bootstrap: 
     specs = candidates(model)
     none_conv, none_rev = totals[2], totals[3]
     recency = RECENCY and source.has_time
-    pt = parse_patterns(source.execute(patterns_expr(source, recency)))
+    pt = parse_patterns(pattern_frame(source, recency))
     n = len(pt.labels)
     designs = {False: Design(n, np.zeros((0, 2), np.int64), recency),
                True: Design(n, frequent_pairs(pt, MIN_PAIR_JOURNEYS), recency)}

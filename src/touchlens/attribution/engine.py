@@ -59,10 +59,13 @@ def resolve_models(model: str | Sequence[str], *, has_time: bool = True) -> list
     return list(dict.fromkeys(out))
 
 
-def scans(models: Sequence[str], bootstrap: int = 0) -> int:
-    """How many queries over the touches ``models`` make (all rules share one)."""
+def scans(models: Sequence[str], bootstrap: int = 0, *, events: bool = False) -> int:
+    """How many queries over the touches ``models`` make (all rules share one).
+    ``events``: the source has its journey events, which the counterfactual model reads
+    instead (:func:`touchlens.attribution.features.pattern_frame`)."""
     n = 1 if any(m in RULES for m in models) else 0
-    per = {"markov": 2 if bootstrap else 1, "shapley": 2, "counterfactual": 1}
+    per = {"markov": 2 if bootstrap else 1, "shapley": 2,
+           "counterfactual": 0 if events else 1}
     return n + sum(per.get(m, 0) for m in models)
 
 
@@ -104,7 +107,8 @@ def attribute(source: PathSource, model: str | Sequence[str] = "all", *,
     """Attribution by ``model`` over ``source`` (see the module docstring for the columns)."""
     bootstrap = check_bootstrap(bootstrap)
     models = resolve_models(model, has_time=source.has_time)
-    if not source.materialised and scans(models, bootstrap) > 1:
+    if not source.materialised and scans(models, bootstrap,
+                                         events=source.events is not None) > 1:
         cached = source.cached()  # the journey windows run once, not once per query
         try:
             return attribute(cached, models, half_life_days=half_life_days,

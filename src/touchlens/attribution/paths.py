@@ -12,6 +12,10 @@ A :class:`PathSource` holds two tables and the function that executes them:
   step), ``conversions``, ``revenue``, ``nulls``. A path with ``touched`` false is a
   conversion (or null) without any touch; its conversions go to the ``"(none)"`` bucket.
   It is a plain aggregation (no window over the touches), so totals stay cheap.
+- ``events`` (workspace sources only, else None) — the journey events the two tables were
+  built from: ``path_key``, ``label``, ``is_touch``, ``is_conversion``, ``revenue``. What
+  needs only per-journey counts of each label (the counterfactual model's patterns) reads
+  them with one aggregation instead of the touches' windows.
 
 From a workspace (:func:`from_journey_events`) a path is one journey (conversions 0/1, nulls
 1 − conversions); consecutive touches of the same label form one step (as in the journey's
@@ -73,6 +77,7 @@ class PathSource:
     level: str = "channel"
     has_time: bool = False
     lazy: bool = False  # the tables are expressions over the journeys (windows re-run per query)
+    events: ir.Table | None = None
     _cached: list[ir.Table] = field(default_factory=list, repr=False)
 
     @property
@@ -186,8 +191,10 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
     if cache:
         touches = touches.cache()
         made.append(touches)
+    events = t.select(path_key="journey_id", label="_label", is_touch="_touch",
+                      is_conversion="is_conversion", revenue="revenue")
     return PathSource(touches, paths.drop("_end_at"), execute, level=level, has_time=True,
-                      lazy=True, _cached=made)
+                      lazy=True, events=events, _cached=made)
 
 
 def local_executor() -> Executor:
