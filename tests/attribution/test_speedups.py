@@ -247,3 +247,43 @@ def test_lazy_journey_sources_are_materialised_once_per_call_when_read_twice(mon
     plain = engine.attribute(source, ["shapley", "markov"])
     assert windows_auto < sum("OVER" in q for q in queries)
     pd.testing.assert_frame_equal(auto, plain)
+
+
+@given(rows=st.integers(1, 300), cols=st.integers(1, 40), density=st.floats(0.01, 0.9),
+       seed=st.integers(0, 1000))
+def test_gram_by_dense_blocks_equals_the_sparse_product(rows: int, cols: int, density: float,
+                                                        seed: int) -> None:
+    import scipy.sparse as sp
+
+    from touchlens.attribution import logit
+
+    rng = np.random.default_rng(seed)
+    x = sp.random(rows, cols, density=density, format="csr", random_state=seed)
+    w = rng.uniform(0, 3, rows)
+    sparse = logit.gram(x, w, dense=False)
+    np.testing.assert_allclose(logit.gram(x, w, dense=True), sparse, rtol=1e-10, atol=1e-12)
+    old = logit.DENSE_CELLS
+    try:  # blocks of a few rows: the sum over blocks is the same
+        logit.DENSE_CELLS = 3 * cols
+        np.testing.assert_allclose(logit.gram(x, w, dense=True), sparse, rtol=1e-10,
+                                   atol=1e-12)
+    finally:
+        logit.DENSE_CELLS = old
+
+
+def test_main_effect_entries_are_those_of_the_design_without_pairs() -> None:
+    from touchlens.attribution.features import (
+        Design,
+        frequent_pairs,
+        parse_patterns,
+        patterns_expr,
+    )
+
+    source = from_path_frame(journeys_table(2_000, 3))
+    pt = parse_patterns(source.execute(patterns_expr(source)))
+    with_pairs = Design(len(pt.labels), frequent_pairs(pt, 5.0), False)
+    assert len(with_pairs.pairs)
+    plain = Design(len(pt.labels), np.zeros((0, 2), np.int64), False)
+    for got, want in zip(with_pairs.main_effects(with_pairs.entries(pt)), plain.entries(pt),
+                         strict=True):
+        np.testing.assert_array_equal(got, want)

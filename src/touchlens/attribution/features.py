@@ -203,8 +203,16 @@ class Design:
             own.append(po)
             vals.append(np.ones(len(pp)))
         p, c, v, o = (np.concatenate(x) for x in (pat, col, vals, own))
+        if v.all():  # touch counts are ≥ 1: only recency indicators can be 0
+            return p, c, v, o
         keep = v != 0
         return p[keep], c[keep], v[keep], o[keep]
+
+    def main_effects(self, entries: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        """The per-label blocks' part of :meth:`entries` (what the same design without
+        pairs has): the pair columns come after them, so it is a prefix (views, no copy)."""
+        n = int(np.count_nonzero(entries[1] < self.n_labels * BLOCK))
+        return tuple(a[:n] for a in entries)
 
     def _pair_entries(self, pt: Patterns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lookup = np.full(self.n_labels * self.n_labels, -1, dtype=np.int64)
@@ -218,8 +226,10 @@ class Design:
                  | np.left_shift(np.int64(1), pt.item_pos[b_idx]))
         return (pt.item_pattern[a_idx][ok], self.n_labels * BLOCK + col[ok], owner[ok])
 
-    def full_matrix(self, pt: Patterns) -> sp.csr_matrix:
-        p, c, v, _ = self.entries(pt)
+    def full_matrix(self, pt: Patterns,
+                    entries: tuple[np.ndarray, ...] | None = None) -> sp.csr_matrix:
+        """Every pattern's full row; ``entries``: :meth:`entries` when already at hand."""
+        p, c, v, _ = self.entries(pt) if entries is None else entries
         return sp.csr_matrix((v, (p, c)), shape=(len(pt), self.n_features))
 
 

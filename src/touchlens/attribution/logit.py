@@ -65,6 +65,7 @@ def fit_binomial_logit(x: sp.spmatrix | np.ndarray, successes: np.ndarray,
     scale = max(1.0, c * float(m.sum()))
     current = objective(x, s, f, beta, b, c)
     xt = x.T.tocsr()
+    dense = dense_gram_pays(x)
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 (n_iter_ is the last value)
         p = expit(np.asarray(x @ beta).ravel() + b)
@@ -73,10 +74,9 @@ def fit_binomial_logit(x: sp.spmatrix | np.ndarray, successes: np.ndarray,
         if np.abs(grad).max() <= tol * scale:
             break
         w = c * m * p * (1 - p)
-        xw = sp.diags(w) @ x
         hess = np.empty((k + 1, k + 1))
-        hess[:k, :k] = (xt @ xw).toarray() + np.eye(k)
-        hess[:k, k] = hess[k, :k] = np.asarray(xw.sum(axis=0)).ravel()
+        hess[:k, :k] = gram(x, w, dense, xt) + np.eye(k)
+        hess[:k, k] = hess[k, :k] = np.asarray(xt @ w).ravel()
         hess[k, k] = w.sum() + 1e-12
         step = la.solve(hess, grad, assume_a="pos")
         t = 1.0
@@ -90,3 +90,31 @@ def fit_binomial_logit(x: sp.spmatrix | np.ndarray, successes: np.ndarray,
         else:
             break  # no decrease along the Newton direction: at the optimum to machine precision
     return BinomialLogit(beta[None, :], np.array([b]), it)
+
+
+DENSE_CELLS = 2_000_000  # cells of one dense block of rows (16 MB)
+
+
+def dense_gram_pays(x: sp.csr_matrix) -> bool:
+    """Whether :func:`gram` should use dense blocks: a dense product costs rows · cols²
+    multiply-adds at BLAS speed, the sparse one Σ_j nnz_j² at ~30× less per operation
+    (measured: 252k rows × 126 columns, 36 entries a row: 0.22 s dense, 0.9 s sparse)."""
+    rows, cols = x.shape
+    nnz_sq = float(np.square(np.diff(x.indptr).astype(np.float64)).sum())
+    return rows * cols * cols <= 30.0 * nnz_sq
+
+
+def gram(x: sp.csr_matrix, w: np.ndarray, dense: bool,
+         xt: sp.csr_matrix | None = None) -> np.ndarray:
+    """Xᵀ diag(w) X as a dense array: summed over blocks of rows made dense (BLAS), or
+    by one sparse product (``xt``: Xᵀ as CSR when at hand)."""
+    rows, cols = x.shape
+    if not dense:
+        xt = x.T.tocsr() if xt is None else xt
+        return (xt @ (sp.diags(w) @ x)).toarray()
+    out = np.zeros((cols, cols))
+    step = max(1, DENSE_CELLS // max(cols, 1))
+    for lo in range(0, rows, step):
+        block = x[lo:lo + step].toarray()
+        out += block.T @ (block * w[lo:lo + step, None])
+    return out
