@@ -17,6 +17,7 @@ from touchlens.attribution.engine import attribute
 from touchlens.attribution.paths import from_journey_events
 
 features = importlib.import_module("touchlens.attribution.features")
+counts = importlib.import_module("touchlens.attribution.counts")
 
 CHANNELS = ["search", "email", "social", "direct", "web", "sms"]
 TOUCHPOINTS = ["ad", "newsletter", "post", None, "cart", "reminder", "checkout"]
@@ -27,8 +28,8 @@ def journey_events(seed: int, n_events: int = 400, journeys: int = 60) -> pd.Dat
     touch, missing channels, anonymous visitors, conversions with revenue."""
     rng = np.random.default_rng(seed)
     jid = rng.integers(0, journeys, n_events)
-    # a few journeys get a long run of one label, past features.N_CAP
-    long = np.repeat(rng.integers(0, journeys, 2), features.N_CAP + 5)
+    # a few journeys get a long run of one label, past counts.N_CAP
+    long = np.repeat(rng.integers(0, journeys, 2), counts.N_CAP + 5)
     jid = np.concatenate([jid, long])
     n = len(jid)
     channel = rng.choice(np.array([*CHANNELS, None], dtype=object), n)
@@ -71,14 +72,14 @@ def test_patterns_from_events_equal_the_touches_route(seed: int, level: str, ano
     fast = features.pattern_frame(source)
     _assert_same_rows(fast, source.execute(features.patterns_expr(source)))
     assert (fast["key"] == "").sum() <= 1  # the journeys without a touch: one pattern
-    assert fast["key"].str.contains(f"email{features.FIELD_SEP}{features.N_CAP}").any() or (
+    assert fast["key"].str.contains(f"email{features.FIELD_SEP}{counts.N_CAP}").any() or (
         level == "touchpoint" or exclude is not None or not anonymous)
 
 
 def test_many_labels_and_path_tables_take_the_touches_route(monkeypatch) -> None:
     source = _source(journey_events(3))
     slow = source.execute(features.patterns_expr(source))
-    monkeypatch.setattr(features, "WIDE_MAX_LABELS", 2)
+    monkeypatch.setattr(counts, "WIDE_MAX_LABELS", 2)
     _assert_same_rows(features.pattern_frame(source), slow)
     without = dataclasses.replace(source, events=None)  # e.g. a ChannelAttribution table
     _assert_same_rows(features.pattern_frame(without), slow)
@@ -91,6 +92,37 @@ def test_counterfactual_credits_do_not_depend_on_the_route() -> None:
     assert fast.attrs["notes"]["counterfactual"]["model"] == (
         slow.attrs["notes"]["counterfactual"]["model"])
     pd.testing.assert_frame_equal(fast, slow, rtol=1e-9)
+
+
+@pytest.mark.parametrize("options", [{}, {"shapley_value": "rate"}, {"bootstrap": 20}])
+def test_shapley_credits_do_not_depend_on_the_route(options: dict) -> None:
+    """Coalitions from the label counts are the touches route's rows (same keys, order)."""
+    from touchlens.attribution.shapley import coalitions_expr, coalitions_of
+
+    source = _source(journey_events(9, n_events=2_000, journeys=300))
+    counted = counts.label_counts(source)
+    slow_table = source.execute(coalitions_expr(source, len(counted.labels)))
+    fast_table = coalitions_of(counted)
+    assert fast_table["key"].tolist() == slow_table["key"].tolist()
+    np.testing.assert_array_equal(fast_table["conversions"], slow_table["conversions"])
+    fast = attribute(source, "shapley", **options)
+    slow = attribute(dataclasses.replace(source, events=None), "shapley", **options)
+    pd.testing.assert_frame_equal(fast, slow, rtol=1e-9)
+
+
+def test_both_models_share_one_count_query() -> None:
+    source = _source(journey_events(4))
+    queries: list[str] = []
+    run = source.execute
+
+    def execute(expr):
+        queries.append(ibis.to_sql(expr, dialect="duckdb"))
+        return run(expr)
+
+    source = dataclasses.replace(source, execute=execute)
+    attribute(source, ["shapley", "counterfactual"])
+    assert sum("LEAST(" in q for q in queries) == 1  # the capped counts, read once
+    assert not any(" OVER " in q for q in queries)  # and no window over the touches
 
 
 def test_a_workspace_without_touches_has_one_empty_pattern() -> None:

@@ -239,12 +239,12 @@ def test_lazy_journey_sources_are_materialised_once_per_call_when_read_twice(mon
     source = from_journey_events(con.table("touches"), execute)
     assert not source.materialised
     before = set(con.list_tables())
-    auto = engine.attribute(source, ["shapley", "markov"])
+    auto = engine.attribute(source, ["first", "markov"])
     assert set(con.list_tables()) == before  # the temp tables are released
     windows_auto = sum("OVER" in q for q in queries)
     queries.clear()
     monkeypatch.setattr(engine, "scans", lambda models, bootstrap=0, **_: 0)
-    plain = engine.attribute(source, ["shapley", "markov"])
+    plain = engine.attribute(source, ["first", "markov"])
     assert windows_auto < sum("OVER" in q for q in queries)
     pd.testing.assert_frame_equal(auto, plain)
 

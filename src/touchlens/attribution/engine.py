@@ -61,10 +61,10 @@ def resolve_models(model: str | Sequence[str], *, has_time: bool = True) -> list
 
 def scans(models: Sequence[str], bootstrap: int = 0, *, events: bool = False) -> int:
     """How many queries over the touches ``models`` make (all rules share one).
-    ``events``: the source has its journey events, which the counterfactual model reads
-    instead (:func:`touchlens.attribution.features.pattern_frame`)."""
+    ``events``: the source has its journey events, which the Shapley and counterfactual
+    models read instead (:mod:`touchlens.attribution.counts`)."""
     n = 1 if any(m in RULES for m in models) else 0
-    per = {"markov": 2 if bootstrap else 1, "shapley": 2,
+    per = {"markov": 2 if bootstrap else 1, "shapley": 0 if events else 2,
            "counterfactual": 0 if events else 1}
     return n + sum(per.get(m, 0) for m in models)
 

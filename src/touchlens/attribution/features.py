@@ -26,9 +26,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
+from touchlens.attribution.counts import N_CAP, count_matrix, label_counts
 from touchlens.attribution.paths import PathSource
 
-N_CAP = 20
 ITEM_SEP, FIELD_SEP = "\x1e", "\x1f"
 BLOCK = 5  # exposed, log1p(n), saturation, recency 1–7 d, recency > 7 d
 
@@ -52,52 +52,27 @@ def patterns_expr(source: PathSource, recency: bool = False) -> ir.Table:
                                  revenue=j.revenue.sum()).order_by("key")
 
 
-WIDE_MAX_LABELS = 32  # above this many labels the patterns come from the touches
-
-
 def pattern_frame(source: PathSource, recency: bool = False) -> pd.DataFrame:
     """The :func:`patterns_expr` rows (key, conversions, nulls, revenue; in key order), by
     the cheapest route the source allows.
 
-    A workspace source (``source.events``) without recency needs only how many touches of
-    each label every journey has: one aggregation of the events per journey (a capped
-    count per label, its outcome), then one per distinct count vector — no windows, joins
-    or strings in the backend (10M journeys: ~6 s and ~2 GB instead of ~50 s and ~7 GB).
-    The keys are then written and sorted by Arrow exactly as :func:`patterns_expr` writes
-    and sorts them (the same rows in the same order: the folds drawn over them are too).
-    From 1 to ``WIDE_MAX_LABELS`` labels (one aggregate column each); else, and for
-    path-table sources, :func:`patterns_expr`.
+    A workspace source without recency needs only how many touches of each label every
+    journey has (:func:`touchlens.attribution.counts.label_counts`: no windows, joins or
+    strings in the backend; 10M journeys: ~6 s and ~2 GB instead of ~50 s and ~7 GB). The
+    keys are then written and sorted by Arrow exactly as :func:`patterns_expr` writes and
+    sorts them (the same rows in the same order: the folds drawn over them are too).
+    Otherwise :func:`patterns_expr`.
     """
-    events = source.events
-    if events is None or (recency and source.has_time):
+    counted = None if recency and source.has_time else label_counts(source)
+    if counted is None:
         return source.execute(patterns_expr(source, recency))
-    touch = events.filter(events.is_touch)
-    labels = sorted(str(x) for x in source.execute(touch.select("label").distinct())["label"])
-    if not labels or len(labels) > WIDE_MAX_LABELS:  # no touch at all: nothing to save
-        return source.execute(patterns_expr(source, recency))
-    return _keyed_patterns(source.execute(_count_vectors(events, labels)), labels)
-
-
-def _count_vectors(events: ir.Table, labels: list[str]) -> ir.Table:
-    """Per distinct vector of capped label counts: conversions, nulls, revenue (the
-    outcome of each journey as ``PathSource.paths`` defines it)."""
-    e = events
-    counts = {f"c{i}": ibis.least(e.count(where=e.is_touch & (e.label == label)), N_CAP)
-              for i, label in enumerate(labels)}
-    per = e.group_by("path_key").agg(
-        conversions=e.is_conversion.cast("float64").max(),
-        revenue=e.revenue.sum(where=e.is_conversion).fill_null(0.0), **counts)
-    return per.group_by(list(counts)).agg(
-        conversions=per.conversions.sum(), nulls=(1.0 - per.conversions).sum(),
-        revenue=per.revenue.sum())
+    return _keyed_patterns(counted.frame, counted.labels)
 
 
 def _keyed_patterns(wide: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     """Count vectors (columns c0.., labels sorted) → :func:`patterns_expr`'s rows: key
     ``label<FIELD_SEP>n`` items of the non-zero counts joined by ``ITEM_SEP``, sorted."""
-    cols = [f"c{i}" for i in range(len(labels))]
-    counts = (wide[cols].to_numpy(dtype=np.int64) if len(wide)
-              else np.zeros((0, len(labels)), np.int64))
+    counts = count_matrix(wide, len(labels))
     rows, cols_at = np.nonzero(counts)  # row-major: by pattern, then label (sorted)
     items = pc.binary_join_element_wise(
         pa.array(labels, pa.string()).take(pa.array(cols_at)),

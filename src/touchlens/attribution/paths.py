@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -79,6 +80,8 @@ class PathSource:
     lazy: bool = False  # the tables are expressions over the journeys (windows re-run per query)
     events: ir.Table | None = None
     _cached: list[ir.Table] = field(default_factory=list, repr=False)
+    # results computed once per source and shared by its models (e.g. counts.label_counts)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def materialised(self) -> bool:
@@ -87,7 +90,8 @@ class PathSource:
     def cached(self) -> PathSource:
         """The same source with both tables materialised once in the backend (temp tables)."""
         touches, paths = self.touches.cache(), self.paths.cache()
-        return replace(self, touches=touches, paths=paths, _cached=[touches, paths])
+        return replace(self, touches=touches, paths=paths, _cached=[touches, paths],
+                       memo=self.memo)
 
     def release(self) -> None:
         """Drop the temp tables made by :meth:`cached`."""

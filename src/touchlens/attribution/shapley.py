@@ -32,6 +32,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from touchlens.attribution.counts import LabelCounts, count_matrix, label_counts
 from touchlens.attribution.paths import NONE, PathSource
 from touchlens.errors import ConfigError
 
@@ -131,6 +132,18 @@ def coalitions_expr(source: PathSource, n_labels: int) -> ir.Table:
     # in key order, so bootstrap replicates drawn over the rows are reproducible
     return j.group_by("key").agg(conversions=j.conversions.sum(), nulls=j.nulls.sum(),
                                  revenue=j.revenue.sum()).order_by("key")
+
+
+def coalitions_of(counted: LabelCounts) -> pd.DataFrame:
+    """:func:`coalitions_expr`'s rows (bitmask keys, in key order) from the journeys'
+    label counts: a journey's set is its labels with a non-zero count."""
+    present = count_matrix(counted.frame, len(counted.labels)) > 0
+    bits = np.left_shift(np.int64(1), np.arange(len(counted.labels), dtype=np.int64))
+    keys, at = np.unique(present.astype(np.int64) @ bits, return_inverse=True)
+    f = counted.frame
+    return pd.DataFrame({"key": keys, **{
+        col: np.bincount(at, weights=f[col].to_numpy(float), minlength=len(keys))
+        for col in ("conversions", "nulls", "revenue")}})
 
 
 def _members(df: pd.DataFrame, labels: list[str]) -> list[np.ndarray]:
@@ -257,9 +270,13 @@ def shapley_model(source: PathSource, *, value: str | None = None, bootstrap: in
     if value not in VALUES:
         raise ConfigError(f"Shapley value must be one of {VALUES}, got {value!r}")
     none_conv, none_rev = totals[2], totals[3]
-    t = source.touches
-    labels = sorted(source.execute(t.select("label").distinct())["label"].astype(str))
-    table = source.execute(coalitions_expr(source, len(labels)))
+    counted = label_counts(source)
+    if counted is not None:  # a workspace's journeys: from their events, no windows
+        labels, table = counted.labels, coalitions_of(counted)
+    else:
+        t = source.touches
+        labels = sorted(source.execute(t.select("label").distinct())["label"].astype(str))
+        table = source.execute(coalitions_expr(source, len(labels)))
     members = _members(table, labels)
     conv = table["conversions"].to_numpy(float)
     nulls = table["nulls"].to_numpy(float)
