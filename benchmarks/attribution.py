@@ -5,7 +5,7 @@
     python benchmarks/attribution.py [--journeys 100000,1000000] [--ten-million]
                                      [--models markov first,last,linear all ...]
                                      [--peers channelattribution,mam]
-                                     [--seed 0] [--keep DIR]
+                                     [--seed 0] [--keep DIR] [--duckdb-memory 2GB]
 
 Data: journeys of ~5 touches (1 + Poisson(4)) over 12 channels, no channel twice in a row,
 spread over up to 14 days; each journey converts with P = 1 − 0.97 · Π(1 − effect) over its
@@ -18,19 +18,20 @@ path row per journey (what peers are usually fed; ``mam`` reads both as its grou
 ``csv`` = the journeys table as a CSV file, read inside the timing (touchlens:
 ``attribute(read_paths(file))``, what ``touchlens attribution --paths FILE`` runs;
 ChannelAttribution: ``pandas.read_csv`` then its call); ``touches`` (touchlens only) = the
-raw touch events in an in-memory DuckDB, the workspace route: ordering, merging of repeats,
-windows and aggregations included — the work the other inputs have already had done for
-them. Each measurement is its own process: the time covers the call only (not imports or,
-except on ``csv``, loading); the peak is the child's high-water RSS (VmHWM, imports
-included). ``--repeat N`` measures each N times (interleaved) and reports the median.
-``ratio`` = peer time / touchlens time for the same model on the same input (> 1: touchlens
-is faster).
+raw touch events in a DuckDB file (``--duckdb-memory``: its memory limit), the workspace
+route: ordering, merging of repeats, windows and aggregations included — the work the other
+inputs have already had done for them. Each measurement is its own process: the time covers
+the call only (not imports or, except on ``csv``, loading); the peak is the child's high-
+water RSS (VmHWM, imports included). ``--repeat N`` measures each N times (interleaved) and
+reports the median. ``ratio`` = peer time / touchlens time for the same model on the same
+input (> 1: touchlens is faster).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -57,6 +58,7 @@ PEER_MODELS = {  # peer → {its call: the touchlens model doing the same work}
             "run_position_based": "position"},
 }
 CHUNK = 500_000
+MEMORY_ENV = "TOUCHLENS_BENCH_DUCKDB_MEMORY"  # how --duckdb-memory reaches the workers
 
 
 # ---------------------------------------------------------------- data
@@ -162,6 +164,8 @@ def _touchlens(route: str, model: str, touches: Path, paths: Path) -> float:
     db = touches.with_suffix(".duckdb")
     con = ibis.duckdb.connect(db)
     con.raw_sql("SET enable_progress_bar = false")
+    if limit := os.environ.get(MEMORY_ENV):  # --duckdb-memory: DuckDB spills beyond it
+        con.raw_sql(f"SET memory_limit = '{limit}'")
     if "touches" not in con.list_tables():
         con.raw_sql(f"CREATE TABLE touches AS SELECT * FROM read_parquet('{touches}')")
         con.raw_sql("CHECKPOINT")
@@ -284,9 +288,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--keep", type=Path, help="folder for the generated inputs (reused)")
+    ap.add_argument("--duckdb-memory", metavar="SIZE",
+                    help="DuckDB memory limit on the touches route, e.g. 2GB (it spills to "
+                         "disk beyond it; default: DuckDB's own, 80%% of RAM)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="measurements per call (interleaved); the median is reported")
     args = ap.parse_args()
+    if args.duckdb_memory:
+        os.environ[MEMORY_ENV] = args.duckdb_memory
     sizes = [int(x) for x in args.journeys.split(",")] + ([10_000_000] if args.ten_million
                                                           else [])
     models = TOUCHLENS_MODELS if args.models == ["all-models"] else args.models
