@@ -125,6 +125,55 @@ def test_both_models_share_one_count_query() -> None:
     assert not any(" OVER " in q for q in queries)  # and no window over the touches
 
 
+def _plain(source):
+    """The same source without its event-level shortcuts (the touches route only)."""
+    return dataclasses.replace(source, events=None, converted=None, memo={})
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), level=st.sampled_from(["channel", "touchpoint"]),
+       anonymous=st.booleans(), exclude=st.sampled_from([None, "direct", "site"]),
+       hourly=st.booleans())
+def test_order1_transitions_from_events_equal_the_touches_route(
+        seed: int, level: str, anonymous: bool, exclude: str | None, hourly: bool) -> None:
+    """One window over the events counts what the merged steps count (``hourly``: many
+    touches share a timestamp, ordered by event id)."""
+    from touchlens.attribution.markov import transitions_expr
+
+    events = journey_events(seed)
+    if hourly:
+        events["occurred_at"] = events["occurred_at"].dt.floor("h")
+    source = _source(events, level=level, anonymous=anonymous, exclude=exclude)
+    keys = ["from_state", "to_state"]
+    fast = source.execute(transitions_expr(source)).sort_values(keys, ignore_index=True)
+    slow = source.execute(transitions_expr(_plain(source))).sort_values(keys,
+                                                                         ignore_index=True)
+    pd.testing.assert_frame_equal(fast[keys], slow[keys])
+    np.testing.assert_array_equal(fast["k"], slow["k"])
+    np.testing.assert_allclose(fast["n"], slow["n"], rtol=1e-12)
+    np.testing.assert_allclose(fast["value"], slow["value"], rtol=1e-12, atol=1e-9)
+
+
+def test_every_model_gives_the_same_credits_on_both_routes() -> None:
+    events = journey_events(12, n_events=2_500, journeys=400)
+    events["occurred_at"] = events["occurred_at"].dt.floor("h")  # ties too
+    source = _source(events)
+    fast = attribute(source, "all")
+    slow = attribute(_plain(source), "all")
+    pd.testing.assert_frame_equal(fast, slow, rtol=1e-9, atol=1e-9)
+
+
+def test_rules_read_only_the_converting_journeys_events() -> None:
+    source = _source(journey_events(2))
+    sql = ibis.to_sql(source.credited_touches(), dialect="duckdb")
+    assert "SEMI" in sql.upper() or "EXISTS" in sql.upper()  # restricted before the windows
+    cached = source.cached()
+    try:  # materialised touches: a filter of them, no windows again
+        assert " OVER " not in ibis.to_sql(cached.credited_touches(), dialect="duckdb")
+    finally:
+        cached.release()
+
+
 def test_a_workspace_without_touches_has_one_empty_pattern() -> None:
     events = journey_events(1)
     events["channel"] = pd.Series([None] * len(events), dtype="string")

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import numpy as np
@@ -236,15 +237,18 @@ def test_lazy_journey_sources_are_materialised_once_per_call_when_read_twice(mon
         queries.append(ibis.to_sql(expr, dialect="duckdb"))
         return con.execute(expr)
 
-    source = from_journey_events(con.table("touches"), execute)
+    # without the event-level shortcuts (counts.py, order-1 transitions from the events),
+    # which read no touches: every model here reads the touches
+    source = dataclasses.replace(from_journey_events(con.table("touches"), execute),
+                                 events=None, converted=None)
     assert not source.materialised
     before = set(con.list_tables())
-    auto = engine.attribute(source, ["first", "markov"])
+    auto = engine.attribute(source, ["shapley", "markov"])
     assert set(con.list_tables()) == before  # the temp tables are released
     windows_auto = sum("OVER" in q for q in queries)
     queries.clear()
     monkeypatch.setattr(engine, "scans", lambda models, bootstrap=0, **_: 0)
-    plain = engine.attribute(source, ["first", "markov"])
+    plain = engine.attribute(source, ["shapley", "markov"])
     assert windows_auto < sum("OVER" in q for q in queries)
     pd.testing.assert_frame_equal(auto, plain)
 
@@ -287,3 +291,39 @@ def test_main_effect_entries_are_those_of_the_design_without_pairs() -> None:
     for got, want in zip(with_pairs.main_effects(with_pairs.entries(pt)), plain.entries(pt),
                          strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_workspace_source_runs_every_model_without_materialising_the_touches() -> None:
+    """With its events, no model of ``all`` reads the full touches table: nothing is
+    cached (the rules read the converting journeys' own steps)."""
+    import ibis
+
+    from touchlens.attribution import engine
+    from touchlens.attribution.paths import from_journey_events
+
+    rng = np.random.default_rng(5)
+    n = 500
+    jid = rng.integers(0, 120, n).astype(str)
+    touches = pd.DataFrame({
+        "journey_id": jid, "customer_id": jid, "event_id": np.arange(n).astype(str),
+        "occurred_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(
+            rng.integers(0, 10_000, n), unit="min"),
+        "channel": rng.choice(LABELS, n), "touchpoint": rng.choice(LABELS, n),
+        "is_conversion": rng.random(n) < 0.1, "revenue": rng.uniform(0, 50, n)})
+    con = ibis.duckdb.connect()
+    con.create_table("touches", touches)
+    source = from_journey_events(con.table("touches"), con.execute)
+    assert engine.scans(engine.resolve_models("all", has_time=True), events=True) == 0
+    made = []
+    original = type(source).cached
+
+    def spy(self):
+        made.append(self)
+        return original(self)
+
+    try:
+        type(source).cached = spy
+        engine.attribute(source, "all")
+    finally:
+        type(source).cached = original
+    assert not made

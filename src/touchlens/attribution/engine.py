@@ -59,12 +59,15 @@ def resolve_models(model: str | Sequence[str], *, has_time: bool = True) -> list
     return list(dict.fromkeys(out))
 
 
-def scans(models: Sequence[str], bootstrap: int = 0, *, events: bool = False) -> int:
+def scans(models: Sequence[str], bootstrap: int = 0, *, events: bool = False,
+          markov_order: int = 1) -> int:
     """How many queries over the touches ``models`` make (all rules share one).
     ``events``: the source has its journey events, which the Shapley and counterfactual
-    models read instead (:mod:`touchlens.attribution.counts`)."""
-    n = 1 if any(m in RULES for m in models) else 0
-    per = {"markov": 2 if bootstrap else 1, "shapley": 0 if events else 2,
+    models (:mod:`touchlens.attribution.counts`) and an order-1 Markov chain without
+    bootstrap read instead; the rules then read the converting paths' own touches."""
+    n = 1 if any(m in RULES for m in models) and not events else 0
+    markov = 2 if bootstrap else (0 if events and markov_order == 1 else 1)
+    per = {"markov": markov, "shapley": 0 if events else 2,
            "counterfactual": 0 if events else 1}
     return n + sum(per.get(m, 0) for m in models)
 
@@ -107,8 +110,8 @@ def attribute(source: PathSource, model: str | Sequence[str] = "all", *,
     """Attribution by ``model`` over ``source`` (see the module docstring for the columns)."""
     bootstrap = check_bootstrap(bootstrap)
     models = resolve_models(model, has_time=source.has_time)
-    if not source.materialised and scans(models, bootstrap,
-                                         events=source.events is not None) > 1:
+    if not source.materialised and scans(models, bootstrap, events=source.events is not None,
+                                         markov_order=markov_order) > 1:
         cached = source.cached()  # the journey windows run once, not once per query
         try:
             return attribute(cached, models, half_life_days=half_life_days,

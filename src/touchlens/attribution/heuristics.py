@@ -128,7 +128,7 @@ def heuristic_credits(source: PathSource, rules: Sequence[str], *,
     if not source.has_time and any(r in TIMED_RULES for r in rules):
         raise ConfigError("time_decay needs touch timestamps; a path table has none "
                           "(run it on a workspace)")
-    t = source.touches.filter((source.touches.conversions > 0) | (source.touches.revenue != 0))
+    t = source.credited_touches()
     weights = rule_weights(t, rules, half_life_days=half_life_days, custom=custom)
     t = t.mutate(**{f"_w_{r}": e for r, e in weights.items()})
     aggs = {}

@@ -42,6 +42,8 @@ def transitions_expr(source: PathSource, order: int = 1, *, by_path: bool = Fals
     """Transition counts: from_state, to_state, n (journeys), value (revenue into
     ``(conversion)``) and, with ``by_path``, per path_key with k = occurrences in one path."""
     order = check_order(order)
+    if order == 1 and not by_path and source.events is not None and not source.materialised:
+        return _order1_from_events(source)
     t = source.touches
     if order == 1:  # the step before is a column of the touches: no window
         t = t.mutate(_state=t.label, _from=t.prev_label.fill_null(START))
@@ -69,6 +71,40 @@ def transitions_expr(source: PathSource, order: int = 1, *, by_path: bool = Fals
     rows = ibis.union(walk, conv, null, econv, enull).filter(ibis._.n > 0)
     keys = ["path_key", "from_state", "to_state"] if by_path else ["from_state", "to_state"]
     return rows.group_by(keys).agg(n=rows.n.sum(), value=rows.value.sum(), k=rows.count())
+
+
+def _order1_from_events(source: PathSource) -> ir.Table:
+    """:func:`transitions_expr` (order 1, summed over paths) from a workspace source's
+    events with one window instead of the touches' two.
+
+    Merging repeats changes nothing a first-order chain counts: a step's transition is the
+    one into the first touch of its run (``lag`` differs, or is NULL: from ``(start)``), and
+    the path's last step is its last touch (``lead`` is NULL). A journey's weight
+    (conversions + nulls) is 1, so only the last touches are joined to the outcome. Same
+    rows as the touches route (tested)."""
+    e = source.events
+    touch = e.filter(e.is_touch)
+    w = ibis.window(group_by=touch.path_key, order_by=[touch.occurred_at, touch.event_id])
+    touch = touch.mutate(_prev=touch.label.lag().over(w), _next=touch.label.lead().over(w))
+    zero = ibis.literal(0.0)
+    opens = touch.filter(touch._prev.isnull() | (touch._prev != touch.label))
+    walk = opens.select("path_key", from_state=opens._prev.fill_null(START),
+                        to_state=opens.label, n=ibis.literal(1.0), value=zero)
+    ends = touch.filter(touch._next.isnull()).select("path_key", "label")
+    p = source.paths
+    last = ends.join(p, "path_key")
+    conv = last.select("path_key", from_state=last.label, to_state=ibis.literal(CONV),
+                       n=last.conversions, value=last.revenue)
+    null = last.select("path_key", from_state=last.label, to_state=ibis.literal(NULL),
+                       n=last.nulls, value=zero)
+    q = p.filter(~p.touched)
+    econv = q.select("path_key", from_state=ibis.literal(START), to_state=ibis.literal(CONV),
+                     n=q.conversions, value=q.revenue)
+    enull = q.select("path_key", from_state=ibis.literal(START), to_state=ibis.literal(NULL),
+                     n=q.nulls, value=zero)
+    rows = ibis.union(walk, conv, null, econv, enull).filter(ibis._.n > 0)
+    return rows.group_by(["from_state", "to_state"]).agg(
+        n=rows.n.sum(), value=rows.value.sum(), k=rows.count())
 
 
 def coded_transitions(codes: np.ndarray, lengths: np.ndarray, labels: list[str],

@@ -15,7 +15,11 @@ A :class:`PathSource` holds two tables and the function that executes them:
 - ``events`` (workspace sources only, else None) — the journey events the two tables were
   built from: ``path_key``, ``label``, ``is_touch``, ``is_conversion``, ``revenue``. What
   needs only per-journey counts of each label (the counterfactual model's patterns) reads
-  them with one aggregation instead of the touches' windows.
+  them with one aggregation instead of the touches' windows; order-1 transitions need one
+  window over them, not two.
+- ``converted`` (workspace sources only) — the ``touches`` rows of converting paths (a
+  conversion or revenue), built from those journeys' events alone: what the rule-based
+  models credit (:meth:`PathSource.credited_touches`).
 
 From a workspace (:func:`from_journey_events`) a path is one journey (conversions 0/1, nulls
 1 − conversions); consecutive touches of the same label form one step (as in the journey's
@@ -79,6 +83,7 @@ class PathSource:
     has_time: bool = False
     lazy: bool = False  # the tables are expressions over the journeys (windows re-run per query)
     events: ir.Table | None = None
+    converted: ir.Table | None = None
     _cached: list[ir.Table] = field(default_factory=list, repr=False)
     # results computed once per source and shared by its models (e.g. counts.label_counts)
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -92,6 +97,14 @@ class PathSource:
         touches, paths = self.touches.cache(), self.paths.cache()
         return replace(self, touches=touches, paths=paths, _cached=[touches, paths],
                        memo=self.memo)
+
+    def credited_touches(self) -> ir.Table:
+        """The touches of paths with a conversion or revenue (all that rule-based models
+        credit): the ``converted`` table while the touches are lazy, else a filter."""
+        if self.converted is not None and not self.materialised:
+            return self.converted
+        t = self.touches
+        return t.filter((t.conversions > 0) | (t.revenue != 0))
 
     def release(self) -> None:
         """Drop the temp tables made by :meth:`cached`."""
@@ -167,6 +180,25 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
     if cache:
         paths = paths.cache()
         made.append(paths)
+    touches = _steps(t, paths, direct)
+    # the rule-based models credit converting paths only: their steps from those
+    # journeys' events alone (a fraction of the windows' work)
+    credited = paths.filter((paths.conversions > 0) | (paths.revenue != 0))
+    converted = _steps(t.semi_join(credited, t.journey_id == credited.path_key), credited,
+                       direct)
+    if cache:
+        touches = touches.cache()
+        made.append(touches)
+    events = t.select(path_key="journey_id", label="_label", is_touch="_touch",
+                      is_conversion="is_conversion", revenue="revenue",
+                      occurred_at="occurred_at", event_id="event_id")
+    return PathSource(touches, paths.drop("_end_at"), execute, level=level, has_time=True,
+                      lazy=True, events=events, converted=converted, _cached=made)
+
+
+def _steps(t: ir.Table, paths: ir.Table, direct: Sequence[str]) -> ir.Table:
+    """The ``touches`` table of the journeys of events ``t`` (with ``_label``, ``_touch``)
+    and their ``paths`` rows (with ``_end_at``): consecutive touches of one label merged."""
     touch = t.filter(t._touch)
     # only what the steps need goes through the windows (the sorts carry every column)
     touch = touch.select("journey_id", "occurred_at", "event_id", "_label",
@@ -186,19 +218,12 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
     )
     both = runs.join(paths, runs.journey_id == paths.path_key)
     seconds = epoch_seconds(both._end_at) - epoch_seconds(both._last_at)
-    touches = both.select(
+    return both.select(
         "path_key", step=both.step.cast("int64"), n_steps=both.n_steps.cast("int64"),
         label="label", prev_label="prev_label", is_direct="is_direct",
         n_touch=both.n_touch.cast("int64"), days_before=seconds.cast("float64") / 86400.0,
         conversions="conversions", revenue="revenue", nulls="nulls",
     )
-    if cache:
-        touches = touches.cache()
-        made.append(touches)
-    events = t.select(path_key="journey_id", label="_label", is_touch="_touch",
-                      is_conversion="is_conversion", revenue="revenue")
-    return PathSource(touches, paths.drop("_end_at"), execute, level=level, has_time=True,
-                      lazy=True, events=events, _cached=made)
 
 
 def local_executor() -> Executor:
