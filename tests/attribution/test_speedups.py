@@ -321,9 +321,17 @@ def test_a_workspace_source_runs_every_model_without_materialising_the_touches()
         made.append(self)
         return original(self)
 
+    before = set(con.list_tables())
     try:
         type(source).cached = spy
-        engine.attribute(source, "all")
+        result = engine.attribute(source, "all")
     finally:
         type(source).cached = original
     assert not made
+    assert set(con.list_tables()) == before  # the journeys' temp table is released
+    paths_once = source.with_paths_cached()
+    try:
+        assert paths_once.paths_cached and not paths_once.materialised
+        pd.testing.assert_frame_equal(engine.attribute(paths_once, "all"), result)
+    finally:
+        paths_once.release()

@@ -110,9 +110,12 @@ def attribute(source: PathSource, model: str | Sequence[str] = "all", *,
     """Attribution by ``model`` over ``source`` (see the module docstring for the columns)."""
     bootstrap = check_bootstrap(bootstrap)
     models = resolve_models(model, has_time=source.has_time)
-    if not source.materialised and scans(models, bootstrap, events=source.events is not None,
-                                         markov_order=markov_order) > 1:
-        cached = source.cached()  # the journey windows run once, not once per query
+    reads = scans(models, bootstrap, events=source.events is not None,
+                  markov_order=markov_order)
+    if not source.materialised and (reads > 1 or (source.can_cache_paths and len(models) > 1)):
+        # the journey windows run once, not once per query; or, when no model reads the
+        # touches, the one-row-per-journey table that several read is built once
+        cached = source.cached() if reads > 1 else source.with_paths_cached()
         try:
             return attribute(cached, models, half_life_days=half_life_days,
                              position_weights=position_weights, markov_order=markov_order,

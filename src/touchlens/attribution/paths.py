@@ -85,18 +85,43 @@ class PathSource:
     events: ir.Table | None = None
     converted: ir.Table | None = None
     _cached: list[ir.Table] = field(default_factory=list, repr=False)
+    touches_cached: bool = False
+    paths_cached: bool = False
+    # workspace sources: the per-journey table (with ``_end_at``) and how to rebuild the
+    # source over a materialised copy of it (:meth:`with_paths_cached`)
+    _outcome: ir.Table | None = field(default=None, repr=False)
+    _rebuild: Callable[[ir.Table], PathSource] | None = field(default=None, repr=False)
     # results computed once per source and shared by its models (e.g. counts.label_counts)
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def materialised(self) -> bool:
-        return not self.lazy or bool(self._cached)
+        """Whether the touches are a table (not windows re-run per query)."""
+        return not self.lazy or self.touches_cached
 
     def cached(self) -> PathSource:
         """The same source with both tables materialised once in the backend (temp tables)."""
         touches, paths = self.touches.cache(), self.paths.cache()
         return replace(self, touches=touches, paths=paths, _cached=[touches, paths],
-                       memo=self.memo)
+                       memo=self.memo, touches_cached=True, paths_cached=True)
+
+    @property
+    def can_cache_paths(self) -> bool:
+        """A workspace source read from its events (see :meth:`with_paths_cached`)."""
+        return self._rebuild is not None and self.events is not None and not self.paths_cached
+
+    def with_paths_cached(self) -> PathSource:
+        """A workspace source with only its one-row-per-journey table materialised (a temp
+        table of journeys, not of touches) and every table built on it rebuilt over that
+        copy: for several models that each read the journeys' outcome but, from the
+        events, no touches (:meth:`release` drops it)."""
+        if self._rebuild is None or self._outcome is None:
+            return self.cached()
+        outcome = self._outcome.cache()
+        out = self._rebuild(outcome)
+        return replace(out, execute=self.execute, _cached=[outcome], memo=self.memo,
+                       paths_cached=True,
+                       converted=None if self.converted is None else out.converted)
 
     def credited_touches(self) -> ir.Table:
         """The touches of paths with a conversion or revenue (all that rule-based models
@@ -176,24 +201,28 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
     )
     paths = outcome.select("path_key", "touched", "conversions", "revenue",
                            nulls=1.0 - outcome.conversions, _end_at="_end_at")
-    made = []
-    if cache:
-        paths = paths.cache()
-        made.append(paths)
-    touches = _steps(t, paths, direct)
-    # the rule-based models credit converting paths only: their steps from those
-    # journeys' events alone (a fraction of the windows' work)
-    credited = paths.filter((paths.conversions > 0) | (paths.revenue != 0))
-    converted = _steps(t.semi_join(credited, t.journey_id == credited.path_key), credited,
-                       direct)
-    if cache:
-        touches = touches.cache()
-        made.append(touches)
     events = t.select(path_key="journey_id", label="_label", is_touch="_touch",
                       is_conversion="is_conversion", revenue="revenue",
                       occurred_at="occurred_at", event_id="event_id")
-    return PathSource(touches, paths.drop("_end_at"), execute, level=level, has_time=True,
-                      lazy=True, events=events, converted=converted, _cached=made)
+
+    def build(paths: ir.Table) -> PathSource:
+        touches = _steps(t, paths, direct)
+        # the rule-based models credit converting paths only: their steps from those
+        # journeys' events alone (a fraction of the windows' work)
+        credited = paths.filter((paths.conversions > 0) | (paths.revenue != 0))
+        converted = _steps(t.semi_join(credited, t.journey_id == credited.path_key),
+                           credited, direct)
+        return PathSource(touches, paths.drop("_end_at"), execute, level=level,
+                          has_time=True, lazy=True, events=events, converted=converted,
+                          _outcome=paths, _rebuild=build)
+
+    if not cache:
+        return build(paths)
+    paths = paths.cache()
+    source = build(paths)
+    touches = source.touches.cache()
+    return replace(source, touches=touches, _cached=[paths, touches], touches_cached=True,
+                   paths_cached=True)
 
 
 def _steps(t: ir.Table, paths: ir.Table, direct: Sequence[str]) -> ir.Table:
