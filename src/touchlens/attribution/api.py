@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from touchlens.attribution import engine, frame_markov
+from touchlens.attribution import engine, frame_markov, frame_shapley
 from touchlens.attribution.compare import compare_table
 from touchlens.attribution.pathfile import DEFAULT_SEP
 from touchlens.attribution.paths import (
@@ -53,12 +53,17 @@ def attribute(paths: PathsLike, model: str | Sequence[str] = "all", *, sep: str 
     ``options`` go to :func:`touchlens.attribution.engine.attribute` (half_life_days,
     position_weights, markov_order, shapley_value, counterfactual_model, bootstrap, seed,
     confidence). ``time_decay`` needs timestamps, so ``"all"`` skips it on path tables.
-    The order-1 Markov model alone on a DataFrame takes a shortcut (:mod:`.frame_markov`,
-    same result).
+    The order-1 Markov model alone and the Shapley model alone on a DataFrame take a
+    shortcut (:mod:`.frame_markov`, :mod:`.frame_shapley`; same results).
     """
     if isinstance(paths, pd.DataFrame) and frame_markov.applies(model, options):
         result = frame_markov.markov_of_frame(paths, sep=sep, level=level, exclude=exclude,
                                              confidence=options.get("confidence", 0.95))
+        if result is not None:
+            return result
+    if isinstance(paths, pd.DataFrame) and frame_shapley.applies(model, options):
+        result = frame_shapley.shapley_of_frame(paths, sep=sep, level=level, exclude=exclude,
+                                               **options)
         if result is not None:
             return result
     return engine.attribute(source_of(paths, sep=sep, level=level, exclude=exclude), model,

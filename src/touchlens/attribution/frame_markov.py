@@ -38,13 +38,13 @@ from touchlens.attribution.paths import check_level, resolve_exclude
 from touchlens.attribution.tokens import Tokens
 from touchlens.errors import ConfigError
 
-_ENGINE_OPTIONS = frozenset(inspect.signature(engine.attribute).parameters) - {"source", "model"}
+ENGINE_OPTIONS = frozenset(inspect.signature(engine.attribute).parameters) - {"source", "model"}
 
 
 def applies(model: str | Sequence[str], options: dict[str, Any]) -> bool:
     """Whether ``attribute(df, model, **options)`` is the shortcut's: the order-1 Markov
     model alone, without bootstrap (anything invalid goes the general way, which says so)."""
-    if not set(options) <= _ENGINE_OPTIONS:
+    if not set(options) <= ENGINE_OPTIONS:
         return False
     try:
         models = engine.resolve_models(model, has_time=False)

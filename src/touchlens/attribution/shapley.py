@@ -266,10 +266,7 @@ def shapley_model(source: PathSource, *, value: str | None = None, bootstrap: in
                   seed: int = 0, totals: tuple[float, float, float, float],
                   n_permutations: int = N_PERMUTATIONS) -> tuple[pd.DataFrame, dict]:
     """Credit rows (label, conversions, revenue, samples) and notes for the Shapley model."""
-    value = value or "conversions"
-    if value not in VALUES:
-        raise ConfigError(f"Shapley value must be one of {VALUES}, got {value!r}")
-    none_conv, none_rev = totals[2], totals[3]
+    value = check_value(value)
     counted = label_counts(source)
     if counted is not None:  # a workspace's journeys: from their events, no windows
         labels, table = counted.labels, coalitions_of(counted)
@@ -277,6 +274,23 @@ def shapley_model(source: PathSource, *, value: str | None = None, bootstrap: in
         t = source.touches
         labels = sorted(source.execute(t.select("label").distinct())["label"].astype(str))
         table = source.execute(coalitions_expr(source, len(labels)))
+    return shapley_credits(labels, table, value=value, bootstrap=bootstrap, seed=seed,
+                           totals=totals, n_permutations=n_permutations)
+
+
+def check_value(value: str | None) -> str:
+    value = value or "conversions"
+    if value not in VALUES:
+        raise ConfigError(f"Shapley value must be one of {VALUES}, got {value!r}")
+    return value
+
+
+def shapley_credits(labels: list[str], table: pd.DataFrame, *, value: str, bootstrap: int,
+                    seed: int, totals: tuple[float, float, float, float],
+                    n_permutations: int = N_PERMUTATIONS) -> tuple[pd.DataFrame, dict]:
+    """:func:`shapley_model` on its coalition rows (:func:`coalitions_expr`'s columns, in
+    key order) over ``labels`` (sorted)."""
+    none_conv, none_rev = totals[2], totals[3]
     members = _members(table, labels)
     conv = table["conversions"].to_numpy(float)
     nulls = table["nulls"].to_numpy(float)
