@@ -213,6 +213,18 @@ def test_subset_values_by_zeta_transform_equal_predictions_on_built_rows() -> No
         np.testing.assert_allclose(fast.ravel(), built, rtol=1e-12, atol=1e-12)
 
 
+def journey_touches(seed: int, n: int, journeys: int) -> pd.DataFrame:
+    """Journey events as ``Workspace.journey_events`` gives them (random labels and times)."""
+    rng = np.random.default_rng(seed)
+    jid = rng.integers(0, journeys, n).astype(str)
+    return pd.DataFrame({
+        "journey_id": jid, "customer_id": jid, "event_id": np.arange(n).astype(str),
+        "occurred_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(
+            rng.integers(0, 10_000, n), unit="min"),
+        "channel": rng.choice(LABELS, n), "touchpoint": rng.choice(LABELS, n),
+        "is_conversion": rng.random(n) < 0.1, "revenue": rng.uniform(0, 50, n)})
+
+
 def test_lazy_journey_sources_are_materialised_once_per_call_when_read_twice(monkeypatch
                                                                             ) -> None:
     import ibis
@@ -220,17 +232,8 @@ def test_lazy_journey_sources_are_materialised_once_per_call_when_read_twice(mon
     from touchlens.attribution import engine
     from touchlens.attribution.paths import from_journey_events
 
-    rng = np.random.default_rng(11)
-    n = 600
-    jid = rng.integers(0, 150, n).astype(str)
-    touches = pd.DataFrame({
-        "journey_id": jid, "customer_id": jid, "event_id": np.arange(n).astype(str),
-        "occurred_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(
-            rng.integers(0, 10_000, n), unit="min"),
-        "channel": rng.choice(LABELS, n), "touchpoint": rng.choice(LABELS, n),
-        "is_conversion": rng.random(n) < 0.1, "revenue": rng.uniform(0, 50, n)})
     con = ibis.duckdb.connect()
-    con.create_table("touches", touches)
+    con.create_table("touches", journey_touches(11, 600, 150))
     queries: list[str] = []
 
     def execute(expr):
@@ -301,17 +304,8 @@ def test_a_workspace_source_runs_every_model_without_materialising_the_touches()
     from touchlens.attribution import engine
     from touchlens.attribution.paths import from_journey_events
 
-    rng = np.random.default_rng(5)
-    n = 500
-    jid = rng.integers(0, 120, n).astype(str)
-    touches = pd.DataFrame({
-        "journey_id": jid, "customer_id": jid, "event_id": np.arange(n).astype(str),
-        "occurred_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(
-            rng.integers(0, 10_000, n), unit="min"),
-        "channel": rng.choice(LABELS, n), "touchpoint": rng.choice(LABELS, n),
-        "is_conversion": rng.random(n) < 0.1, "revenue": rng.uniform(0, 50, n)})
     con = ibis.duckdb.connect()
-    con.create_table("touches", touches)
+    con.create_table("touches", journey_touches(5, 500, 120))
     source = from_journey_events(con.table("touches"), con.execute)
     assert engine.scans(engine.resolve_models("all", has_time=True), events=True) == 0
     made = []

@@ -60,17 +60,9 @@ def markov_of_frame(df: pd.DataFrame, *, sep: str, level: str,
                     ) -> pd.DataFrame | None:
     """The ``attribute`` result of the order-1 Markov model without bootstrap on path table
     ``df`` (errors as the general route's), or ``None`` when the shortcut does not apply."""
-    check_level(level)
-    table = checked_table(df)
-    tokens = tokenise_paths(table["path"], sep)
-    counts = count_columns(table)
-    conv, rev, nulls = (counts[c] for c in ("total_conversions", "total_conversion_value",
-                                            "total_null"))
+    tokens, conv, rev, nulls = coded_rows(df, sep=sep, level=level, exclude=exclude)
     if np.any((conv == 0) & (rev > 0)):
         return None
-    names = set(resolve_exclude(exclude))
-    if names:
-        tokens = drop_labels(tokens, names)
     labels = tokens.labels.to_pylist()
     if {START, CONV, NULL} & set(labels):
         return None
@@ -82,6 +74,22 @@ def markov_of_frame(df: pd.DataFrame, *, sep: str, level: str,
     result = engine.finish("markov", long, level, confidence)  # the engine's own shape
     result.attrs["notes"] = {"markov": notes}
     return result
+
+
+def coded_rows(df: pd.DataFrame, *, sep: str, level: str,
+               exclude: str | Sequence[str] | None
+               ) -> tuple[Tokens, np.ndarray, np.ndarray, np.ndarray]:
+    """A path table validated (errors as the general route's) and split row by row: the
+    coded steps (``exclude``'s labels dropped) and the conversions, revenue and nulls."""
+    check_level(level)
+    table = checked_table(df)
+    tokens = tokenise_paths(table["path"], sep)
+    counts = count_columns(table)
+    names = set(resolve_exclude(exclude))
+    if names:
+        tokens = drop_labels(tokens, names)
+    return (tokens, *(counts[c] for c in ("total_conversions", "total_conversion_value",
+                                          "total_null")))
 
 
 def drop_labels(tokens: Tokens, names: set[str]) -> Tokens:

@@ -19,9 +19,7 @@ import pandas as pd
 
 from touchlens.attribution import engine
 from touchlens.attribution.bootstrap import check_bootstrap
-from touchlens.attribution.frame_markov import ENGINE_OPTIONS, drop_labels
-from touchlens.attribution.pathfile import checked_table, count_columns, tokenise_paths
-from touchlens.attribution.paths import check_level, resolve_exclude
+from touchlens.attribution.frame_markov import ENGINE_OPTIONS, coded_rows
 from touchlens.attribution.shapley import MASK_MAX, check_value, shapley_credits
 from touchlens.errors import ConfigError
 
@@ -46,15 +44,7 @@ def shapley_of_frame(df: pd.DataFrame, *, sep: str, level: str,
                      **_: Any) -> pd.DataFrame | None:
     """The ``attribute`` result of the Shapley model on path table ``df`` (errors as the
     general route's), or ``None`` when the shortcut does not apply."""
-    check_level(level)
-    table = checked_table(df)
-    tokens = tokenise_paths(table["path"], sep)
-    counts = count_columns(table)
-    conv, rev, nulls = (counts[c] for c in ("total_conversions", "total_conversion_value",
-                                            "total_null"))
-    names = set(resolve_exclude(exclude))
-    if names:
-        tokens = drop_labels(tokens, names)
+    tokens, conv, rev, nulls = coded_rows(df, sep=sep, level=level, exclude=exclude)
     used = np.unique(tokens.codes)
     if len(used) > MASK_MAX:
         return None
