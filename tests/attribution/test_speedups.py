@@ -188,18 +188,19 @@ def test_counterfactual_notes_say_how_many_journeys_chose_the_model(monkeypatch)
                                    rtol=1e-3, atol=0.5)
 
 
+def patterns_of(journeys: int, seed: int):
+    """The counterfactual model's patterns of a simulated journeys table."""
+    from touchlens.attribution.features import parse_patterns, patterns_expr
+
+    source = from_path_frame(journeys_table(journeys, seed))
+    return parse_patterns(source.execute(patterns_expr(source)))
+
+
 def test_subset_values_by_zeta_transform_equal_predictions_on_built_rows() -> None:
     from touchlens.attribution.counterfactual import subset_values
-    from touchlens.attribution.features import (
-        Design,
-        frequent_pairs,
-        parse_patterns,
-        patterns_expr,
-        subset_rows,
-    )
+    from touchlens.attribution.features import Design, frequent_pairs, subset_rows
 
-    source = from_path_frame(journeys_table(3_000, 7))
-    pt = parse_patterns(source.execute(patterns_expr(source)))
+    pt = patterns_of(3_000, 7)
     design = Design(len(pt.labels), frequent_pairs(pt, 5.0), False)
     assert len(design.pairs)  # interactions take part
     x = design.full_matrix(pt)
@@ -279,15 +280,9 @@ def test_gram_by_dense_blocks_equals_the_sparse_product(rows: int, cols: int, de
 
 
 def test_main_effect_entries_are_those_of_the_design_without_pairs() -> None:
-    from touchlens.attribution.features import (
-        Design,
-        frequent_pairs,
-        parse_patterns,
-        patterns_expr,
-    )
+    from touchlens.attribution.features import Design, frequent_pairs
 
-    source = from_path_frame(journeys_table(2_000, 3))
-    pt = parse_patterns(source.execute(patterns_expr(source)))
+    pt = patterns_of(2_000, 3)
     with_pairs = Design(len(pt.labels), frequent_pairs(pt, 5.0), False)
     assert len(with_pairs.pairs)
     plain = Design(len(pt.labels), np.zeros((0, 2), np.int64), False)
