@@ -6,7 +6,6 @@ the workspace, the writer thread and the sessions live from startup to shutdown 
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from touchlens import __version__
 from touchlens.api import errors
 from touchlens.api.arrivals import AnnounceArrivals
+from touchlens.api.heap import freeze_heap
 from touchlens.api.limits import BodyLimit
 from touchlens.api.routers import (
     analytics,
@@ -109,11 +109,6 @@ def _warm(state: AppState) -> None:
     except Exception:  # warming is best effort: the request path reports real errors
         return
     quick = time.perf_counter() - started < PREFETCH_AT_START_S
-    # What the warm-up imported and built (Ibis compilers, Plotly, the cached results) would
-    # otherwise be walked by every full garbage collection: measured 32–41 ms pauses every
-    # ~3 s while the collector ran, which set its p99 (docs/api.md). Frozen objects are still
-    # freed by reference counting; a cycle among them alive now is kept (once, bounded).
-    gc.collect()
-    gc.freeze()
+    freeze_heap()  # what the warm-up imported and built (see api.heap)
     if quick and not state.stopping:
         prefetch(state, scope)

@@ -28,7 +28,6 @@ the requests of a merged batch).
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -40,6 +39,7 @@ from typing import Any
 
 import pandas as pd
 
+from touchlens.api.heap import freeze_heap
 from touchlens.api.known_keys import KnownKeys
 from touchlens.api.schemas import KEY, CollectResult, ItemResult, to_arrow
 from touchlens.api.served import ServedWorkspace
@@ -51,24 +51,6 @@ from touchlens.store import Store
 from touchlens.store.backends import KeyLookup
 
 log = logging.getLogger("touchlens.api.writer")
-
-
-_frozen = False
-
-
-def _freeze_startup_heap() -> None:
-    """Move the objects alive at server start (imported modules: pandas, Ibis, FastAPI…)
-    out of the garbage collector's reach, once per process.
-
-    Measured: without it a full (generation 2) collection walks that heap every few seconds
-    and stalls every thread for up to ~230 ms, which set the collector's p99. Frozen
-    objects are still freed by reference counting; only cycles among them are never
-    collected (module-level objects, alive for the whole process anyway)."""
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.collect()
-        gc.freeze()
 
 
 class QueueFull(Exception):
@@ -154,7 +136,7 @@ class Writer:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        _freeze_startup_heap()
+        freeze_heap(once=True)  # the start-up heap (imports): see api.heap
         self._salt = self._root.get_meta("pii_salt") or ""  # immutable: read once
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="touchlens-writer", daemon=True)
