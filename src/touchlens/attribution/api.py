@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from touchlens.attribution import engine, frame_markov, frame_shapley
+from touchlens.attribution import engine, frame_markov, frame_rules, frame_shapley
 from touchlens.attribution.compare import compare_table
 from touchlens.attribution.pathfile import DEFAULT_SEP
 from touchlens.attribution.paths import (
@@ -53,14 +53,19 @@ def attribute(paths: PathsLike, model: str | Sequence[str] = "all", *, sep: str 
     ``options`` go to :func:`touchlens.attribution.engine.attribute` (half_life_days,
     position_weights, markov_order, shapley_value, counterfactual_model, bootstrap, seed,
     confidence). ``time_decay`` needs timestamps, so ``"all"`` skips it on path tables.
-    The order-1 Markov model alone and the Shapley model alone on a DataFrame take a
-    shortcut (:mod:`.frame_markov`, :mod:`.frame_shapley`; same results).
+    The order-1 Markov model alone, the Shapley model alone and rule models on distinct
+    paths take shortcuts on a DataFrame (:mod:`.frame_markov`, :mod:`.frame_shapley`,
+    :mod:`.frame_rules`; same results).
     """
     if isinstance(paths, pd.DataFrame) and frame_markov.applies(model, options):
         result = frame_markov.markov_of_frame(paths, sep=sep, level=level, exclude=exclude,
                                              confidence=options.get("confidence", 0.95))
         if result is not None:
             return result
+    if isinstance(paths, pd.DataFrame) and "path" in paths.columns and frame_rules.applies(
+            model, options, paths["path"]):
+        return engine.attribute(frame_rules.rows_source(paths, sep=sep, level=level,
+                                                        exclude=exclude), model, **options)
     if isinstance(paths, pd.DataFrame) and frame_shapley.applies(model, options):
         result = frame_shapley.shapley_of_frame(paths, sep=sep, level=level, exclude=exclude,
                                                **options)

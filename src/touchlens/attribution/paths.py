@@ -145,7 +145,7 @@ class PathSource:
         """A local source over the distinct paths (same results for path-level models)."""
         table = self.path_table(INTERNAL_SEP)
         steps = split_paths(table["path"], INTERNAL_SEP)
-        return _from_steps(table, steps, direct=(), level=self.level)
+        return from_steps(table, steps, direct=(), level=self.level)
 
 
 def resolve_exclude(exclude: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -262,8 +262,10 @@ def local_executor() -> Executor:
     return con.execute
 
 
-def _from_steps(table: pd.DataFrame, steps: Steps, *, direct: Sequence[str],
-                level: str) -> PathSource:
+def from_steps(table: pd.DataFrame, steps: Steps, *, direct: Sequence[str],
+               level: str) -> PathSource:
+    """A local source with one path per row of ``table`` (its ``total_*`` counts) and
+    ``steps`` (rows numbered as the table's)."""
     lens = steps.lengths.astype(np.int64)
     key = steps.rows
     conv = table["total_conversions"].to_numpy(dtype="float64")
@@ -296,7 +298,7 @@ def from_path_frame(df: pd.DataFrame, *, sep: str = DEFAULT_SEP, level: str = "c
     names = set(resolve_exclude(exclude))
     if names:
         steps = steps.drop(names)
-    return _from_steps(table, steps, direct=direct, level=level)
+    return from_steps(table, steps, direct=direct, level=level)
 
 
 def path_table_expr(source: PathSource, sep: str = DEFAULT_SEP) -> ir.Table:
