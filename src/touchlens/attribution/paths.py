@@ -13,10 +13,11 @@ A :class:`PathSource` holds two tables and the function that executes them:
   conversion (or null) without any touch; its conversions go to the ``"(none)"`` bucket.
   It is a plain aggregation (no window over the touches), so totals stay cheap.
 - ``events`` (workspace sources only, else None) — the journey events the two tables were
-  built from: ``path_key``, ``label``, ``is_touch``, ``is_conversion``, ``revenue``. What
-  needs only per-journey counts of each label (the counterfactual model's patterns) reads
-  them with one aggregation instead of the touches' windows; order-1 transitions need one
-  window over them, not two.
+  built from: ``path_key``, ``label``, ``is_touch``, ``is_conversion``, ``revenue``,
+  ``occurred_at``, ``event_id``. What needs only per-journey counts of each label (the
+  counterfactual patterns, the Shapley coalitions: :mod:`.counts`) reads them with one
+  aggregation instead of the touches' windows; order-1 transitions need one window over
+  them, not two.
 - ``converted`` (workspace sources only) — the ``touches`` rows of converting paths (a
   conversion or revenue), built from those journeys' events alone: what the rule-based
   models credit (:meth:`PathSource.credited_touches`).
