@@ -41,18 +41,31 @@ from touchlens.errors import ConfigError
 ENGINE_OPTIONS = frozenset(inspect.signature(engine.attribute).parameters) - {"source", "model"}
 
 
+def shortcut_call(model: str | Sequence[str], options: dict[str, Any]
+                  ) -> tuple[list[str], int] | None:
+    """The models and bootstrap size of ``attribute(df, model, **options)`` on a path
+    table, for the DataFrame shortcuts to judge; None when an option is unknown or a value
+    invalid (the general route runs and words the error)."""
+    if not set(options) <= ENGINE_OPTIONS:
+        return None
+    try:
+        return (engine.resolve_models(model, has_time=False),
+                check_bootstrap(options.get("bootstrap", 0)))
+    except ConfigError:
+        return None
+
+
 def applies(model: str | Sequence[str], options: dict[str, Any]) -> bool:
     """Whether ``attribute(df, model, **options)`` is the shortcut's: the order-1 Markov
     model alone, without bootstrap (anything invalid goes the general way, which says so)."""
-    if not set(options) <= ENGINE_OPTIONS:
+    call = shortcut_call(model, options)
+    if call is None:
         return False
     try:
-        models = engine.resolve_models(model, has_time=False)
         order = check_order(options.get("markov_order", 1))
-        bootstrap = check_bootstrap(options.get("bootstrap", 0))
     except ConfigError:
         return False
-    return models == ["markov"] and order == 1 and bootstrap == 0
+    return call == (["markov"], 0) and order == 1
 
 
 def markov_of_frame(df: pd.DataFrame, *, sep: str, level: str,
@@ -67,10 +80,7 @@ def markov_of_frame(df: pd.DataFrame, *, sep: str, level: str,
     if {START, CONV, NULL} & set(labels):
         return None
     trans = coded_transitions(tokens.codes, tokens.lengths, labels, conv, rev, nulls)
-    empty = tokens.lengths == 0
-    totals = (float(conv.sum()), float(rev.sum()), float(conv[empty].sum()),
-              float(rev[empty].sum()))
-    long, notes = markov_from_transitions(trans, totals, 1)
+    long, notes = markov_from_transitions(trans, frame_totals(tokens, conv, rev), 1)
     result = engine.finish("markov", long, level, confidence)  # the engine's own shape
     result.attrs["notes"] = {"markov": notes}
     return result
@@ -90,6 +100,15 @@ def coded_rows(df: pd.DataFrame, *, sep: str, level: str,
         tokens = drop_labels(tokens, names)
     return (tokens, *(counts[c] for c in ("total_conversions", "total_conversion_value",
                                           "total_null")))
+
+
+def frame_totals(tokens: Tokens, conversions: np.ndarray, revenue: np.ndarray
+                 ) -> tuple[float, float, float, float]:
+    """The engine's ``totals`` of split rows: (conversions, revenue, conversions of rows
+    without a step, their revenue)."""
+    empty = tokens.lengths == 0
+    return (float(conversions.sum()), float(revenue.sum()), float(conversions[empty].sum()),
+            float(revenue[empty].sum()))
 
 
 def drop_labels(tokens: Tokens, names: set[str]) -> Tokens:

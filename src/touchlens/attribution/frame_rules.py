@@ -19,13 +19,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from touchlens.attribution import engine
-from touchlens.attribution.bootstrap import check_bootstrap
-from touchlens.attribution.frame_markov import ENGINE_OPTIONS, coded_rows
+from touchlens.attribution.frame_markov import coded_rows, shortcut_call
 from touchlens.attribution.heuristics import RULES
 from touchlens.attribution.pathfile import Steps
 from touchlens.attribution.paths import DIRECT_CHANNELS, PathSource, from_steps
-from touchlens.errors import ConfigError
 
 DISTINCT_SHARE = 0.9  # rows that are distinct paths: above this share, no merge pays
 
@@ -33,15 +30,8 @@ DISTINCT_SHARE = 0.9  # rows that are distinct paths: above this share, no merge
 def applies(model: str | Sequence[str], options: dict[str, Any], paths: pd.Series) -> bool:
     """Whether ``attribute(df, model, **options)`` takes this route: rule models only,
     without bootstrap, on a path column whose rows are mostly distinct strings."""
-    if not set(options) <= ENGINE_OPTIONS:
-        return False
-    try:
-        models = engine.resolve_models(model, has_time=False)
-        if check_bootstrap(options.get("bootstrap", 0)):
-            return False
-    except ConfigError:
-        return False
-    if not set(models) <= set(RULES) or not len(paths):
+    call = shortcut_call(model, options)
+    if call is None or call[1] or not set(call[0]) <= set(RULES) or not len(paths):
         return False
     try:  # anything unusual in the column: the general route words the error
         text = pa.array(paths, from_pandas=True)

@@ -19,23 +19,27 @@ import pandas as pd
 
 from touchlens.attribution import engine
 from touchlens.attribution.bootstrap import check_bootstrap
-from touchlens.attribution.frame_markov import ENGINE_OPTIONS, coded_rows
-from touchlens.attribution.shapley import MASK_MAX, check_value, shapley_credits
+from touchlens.attribution.frame_markov import coded_rows, frame_totals, shortcut_call
+from touchlens.attribution.shapley import (
+    MASK_MAX,
+    check_value,
+    coalition_rows,
+    shapley_credits,
+)
 from touchlens.errors import ConfigError
 
 
 def applies(model: str | Sequence[str], options: dict[str, Any]) -> bool:
     """Whether ``attribute(df, model, **options)`` is the shortcut's: the Shapley model
     alone (anything invalid goes the general way, which says so)."""
-    if not set(options) <= ENGINE_OPTIONS:
+    call = shortcut_call(model, options)
+    if call is None or call[0] != ["shapley"]:
         return False
     try:
-        models = engine.resolve_models(model, has_time=False)
-        check_bootstrap(options.get("bootstrap", 0))
         check_value(options.get("shapley_value"))
     except ConfigError:
         return False
-    return models == ["shapley"]
+    return True
 
 
 def shapley_of_frame(df: pd.DataFrame, *, sep: str, level: str,
@@ -58,16 +62,10 @@ def shapley_of_frame(df: pd.DataFrame, *, sep: str, level: str,
         bits = np.left_shift(np.int64(1), index[tokens.codes])
         starts = (np.cumsum(tokens.lengths) - tokens.lengths)[has]
         keys[has] = np.bitwise_or.reduceat(bits, starts)
-    sets, at = np.unique(keys, return_inverse=True)
-    coalitions = pd.DataFrame({"key": sets, **{
-        name: np.bincount(at, weights=col, minlength=len(sets))
-        for name, col in (("conversions", conv), ("nulls", nulls), ("revenue", rev))}})
-    empty = ~has
-    totals = (float(conv.sum()), float(rev.sum()), float(conv[empty].sum()),
-              float(rev[empty].sum()))
-    long, notes = shapley_credits(labels, coalitions, value=check_value(shapley_value),
+    long, notes = shapley_credits(labels, coalition_rows(keys, conv, nulls, rev),
+                                  value=check_value(shapley_value),
                                   bootstrap=check_bootstrap(bootstrap), seed=seed,
-                                  totals=totals)
+                                  totals=frame_totals(tokens, conv, rev))
     result = engine.finish("shapley", long, level, confidence)  # the engine's own shape
     result.attrs["notes"] = {"shapley": notes}
     return result

@@ -139,11 +139,20 @@ def coalitions_of(counted: LabelCounts) -> pd.DataFrame:
     label counts: a journey's set is its labels with a non-zero count."""
     present = count_matrix(counted.frame, len(counted.labels)) > 0
     bits = np.left_shift(np.int64(1), np.arange(len(counted.labels), dtype=np.int64))
-    keys, at = np.unique(present.astype(np.int64) @ bits, return_inverse=True)
     f = counted.frame
-    return pd.DataFrame({"key": keys, **{
-        col: np.bincount(at, weights=f[col].to_numpy(float), minlength=len(keys))
-        for col in ("conversions", "nulls", "revenue")}})
+    return coalition_rows(present.astype(np.int64) @ bits, *(
+        f[col].to_numpy(float) for col in ("conversions", "nulls", "revenue")))
+
+
+def coalition_rows(keys: np.ndarray, conversions: np.ndarray, nulls: np.ndarray,
+                   revenue: np.ndarray) -> pd.DataFrame:
+    """:func:`coalitions_expr`'s rows from one bitmask key per row (a journey, a path, a
+    count vector) and its counts: summed per key, in key order."""
+    sets, at = np.unique(keys, return_inverse=True)
+    return pd.DataFrame({"key": sets, **{
+        name: np.bincount(at, weights=col, minlength=len(sets))
+        for name, col in (("conversions", conversions), ("nulls", nulls),
+                          ("revenue", revenue))}})
 
 
 def _members(df: pd.DataFrame, labels: list[str]) -> list[np.ndarray]:
