@@ -94,9 +94,9 @@ def _order1_from_events(source: PathSource) -> pd.DataFrame:
     touch = touch.join(p.select("path_key", "conversions", "nulls", "revenue"), "path_key")
     w = ibis.window(group_by=touch.path_key, order_by=[touch.occurred_at, touch.event_id])
     prev, nxt = touch.label.lag().over(w), touch.label.lead().over(w)
-    touch = touch.mutate(_from=prev.fill_null(START), _open=prev.isnull() | (prev != touch.label),
-                         _end=nxt.isnull())
-    end, t = touch._end, touch
+    t = touch.mutate(_from=prev.fill_null(START), _open=prev.isnull() | (prev != touch.label),
+                     _end=nxt.isnull())
+    end = t._end  # the path's last touch: its outcome's transitions
     agg = source.execute(t.group_by(from_state=t._from, to_state=t.label).agg(
         walk=t.count(where=t._open),
         conv=t.conversions.sum(where=end & (t.conversions > 0)),
