@@ -232,9 +232,12 @@ def worker(tool: str, what: str, touches: str, paths: str) -> None:
 
     warnings.filterwarnings("ignore")
     if tool.startswith("touchlens/"):  # imports are not timed (scikit-learn takes seconds)
+        import ibis
         import sklearn.linear_model  # noqa: F401
 
         import touchlens.attribution  # noqa: F401
+
+        ibis.duckdb  # noqa: B018 -- Ibis imports a backend on first use (~0.4 s)
     if tool.startswith("touchlens/"):
         seconds = _touchlens(tool.split("/")[1], what, Path(touches), Path(paths))
     elif tool.startswith("channelattribution"):

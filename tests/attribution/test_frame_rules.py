@@ -1,5 +1,5 @@
-"""Rule models on a table of distinct paths skip the merge by path string (``frame_rules``):
-the same credits as the general route."""
+"""Rule models on a path DataFrame build the converting rows' steps alone, unmerged
+(``frame_rules``): the same credits as the general route."""
 
 from __future__ import annotations
 
@@ -31,24 +31,47 @@ def test_rows_give_the_general_routes_credits(seed: int, sep: str, rules: list[s
     pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12, atol=1e-9)
 
 
-def test_attribute_takes_the_route_for_distinct_paths_only() -> None:
-    df = path_table(400, 2, spacing=False)
-    distinct = df.groupby("path", as_index=False).sum()
-    assert applies(["first", "linear"], {}, distinct["path"])
-    assert not applies(["first", "linear"], {}, pd.concat([df] * 3)["path"])  # merge pays
-    assert not applies(["first", "markov"], {}, distinct["path"])
-    assert not applies("first", {"bootstrap": 10}, distinct["path"])
+def test_attribute_takes_the_route_for_rule_models_only() -> None:
+    df = pd.concat([path_table(400, 2, spacing=False)] * 3)  # repeated rows, unmerged
+    assert applies(["first", "linear"], {})
+    assert not applies(["first", "markov"], {})
+    assert not applies("first", {"bootstrap": 10})
+    assert not applies("first", {"no_such_option": 1})
     pd.testing.assert_frame_equal(
-        attribute(distinct, ["first", "linear"]),
-        engine.attribute(from_path_frame(distinct), ["first", "linear"]),
+        attribute(df, ["first", "linear"]),
+        engine.attribute(from_path_frame(df), ["first", "linear"]),
         check_exact=False, rtol=1e-12, atol=1e-9)
 
 
-def test_bad_rows_are_named_as_the_general_route_names_them() -> None:
+def test_only_converting_rows_become_steps_and_none_keeps_its_credit() -> None:
+    df = pd.DataFrame({"path": ["a > b", "b > c > a", "", "c", ""],
+                       "total_conversions": [1.0, 0.0, 2.0, 0.0, 0.0],
+                       "total_conversion_value": [10.0, 5.0, 4.0, 0.0, 0.0],
+                       "total_null": [3.0, 1.0, 0.0, 7.0, 2.0]})
+    source = rows_source(df, sep=" > ", level="channel", exclude=None)
+    steps = source.execute(source.touches.order_by(["path_key", "step"]))
+    assert steps["label"].tolist() == ["a", "b", "b", "c", "a"]  # rows 1 and 2 (revenue)
+    got = attribute(df, ["first", "linear"]).set_index(["model", "channel"])
+    assert got.loc[("first", "(none)"), "conversions"] == 2.0
+    assert got.loc[("first", "b"), "revenue"] == 5.0  # revenue without a conversion counts
+    assert got.loc[("linear", "a"), "revenue"] == pytest.approx(5.0 + 5.0 / 3)
+    pd.testing.assert_frame_equal(
+        attribute(df, ["first", "linear"]),
+        engine.attribute(from_path_frame(df), ["first", "linear"]),
+        check_exact=False, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("column, bad", [("total_conversions", float("nan")),
+                                          ("total_null", -1.0), ("path", "a >  > b")])
+def test_bad_rows_are_named_as_the_general_route_names_them(column: str, bad) -> None:
+    """Non-converting rows too: every row is validated, though only converting ones count."""
     df = path_table(30, 5, spacing=False).groupby("path", as_index=False).sum()
-    df.loc[3, "total_conversions"] = float("nan")
+    df["total_conversions"] = 0.0
+    df["total_conversion_value"] = 0.0
+    df.loc[3, column] = bad
     with pytest.raises(SchemaError) as fast:
         attribute(df, ["first"])
     with pytest.raises(SchemaError) as slow:
         engine.attribute(from_path_frame(df), ["first"])
     assert str(fast.value) == str(slow.value)
+    assert "row 4" in str(fast.value)

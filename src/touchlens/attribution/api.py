@@ -53,8 +53,8 @@ def attribute(paths: PathsLike, model: str | Sequence[str] = "all", *, sep: str 
     ``options`` go to :func:`touchlens.attribution.engine.attribute` (half_life_days,
     position_weights, markov_order, shapley_value, counterfactual_model, bootstrap, seed,
     confidence). ``time_decay`` needs timestamps, so ``"all"`` skips it on path tables.
-    The order-1 Markov model alone, the Shapley model alone and rule models on distinct
-    paths take shortcuts on a DataFrame (:mod:`.frame_markov`, :mod:`.frame_shapley`,
+    The order-1 Markov model alone, the Shapley model alone and rule models take
+    shortcuts on a DataFrame (:mod:`.frame_markov`, :mod:`.frame_shapley`,
     :mod:`.frame_rules`; same results).
     """
     if isinstance(paths, pd.DataFrame) and frame_markov.applies(model, options):
@@ -62,8 +62,7 @@ def attribute(paths: PathsLike, model: str | Sequence[str] = "all", *, sep: str 
                                              confidence=options.get("confidence", 0.95))
         if result is not None:
             return result
-    if isinstance(paths, pd.DataFrame) and "path" in paths.columns and frame_rules.applies(
-            model, options, paths["path"]):
+    if isinstance(paths, pd.DataFrame) and frame_rules.applies(model, options):
         return engine.attribute(frame_rules.rows_source(paths, sep=sep, level=level,
                                                         exclude=exclude), model, **options)
     if isinstance(paths, pd.DataFrame) and frame_shapley.applies(model, options):

@@ -58,6 +58,11 @@ class Tokens:
         """The string (0-based) of each step."""
         return np.repeat(np.arange(len(self.lengths), dtype=np.int64), self.lengths)
 
+    def select(self, keep: np.ndarray) -> Tokens:
+        """The strings where boolean ``keep`` is true, in order."""
+        return Tokens(self.codes[np.repeat(keep, self.lengths)], self.lengths[keep],
+                      self.labels, self.spaced)
+
     def row_of_step(self, i: int) -> int:
         """The string holding step ``i`` (no array over all steps)."""
         return int(np.searchsorted(np.cumsum(self.lengths), i, side="right"))
