@@ -112,7 +112,9 @@ def attribute(source: PathSource, model: str | Sequence[str] = "all", *,
     models = resolve_models(model, has_time=source.has_time)
     reads = scans(models, bootstrap, events=source.events is not None,
                   markov_order=markov_order)
-    if not source.materialised and (reads > 1 or (source.can_cache_paths and len(models) > 1)):
+    # a data-driven model reads the per-journey outcome at least twice (its totals, its own)
+    shared = len(models) > 1 or any(m in DATA_DRIVEN_MODELS for m in models)
+    if not source.materialised and (reads > 1 or (source.can_cache_paths and shared)):
         # the journey windows run once, not once per query; or, when no model reads the
         # touches, the one-row-per-journey table that several read is built once
         cached = source.cached() if reads > 1 else source.with_paths_cached()
