@@ -8,6 +8,9 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
+
+from touchlens.api import earlier
 from touchlens.api.cache import ResultCache
 from touchlens.api.routers import charts
 from touchlens.api.scope import Scope
@@ -169,3 +172,188 @@ def test_closing_the_app_waits_for_its_background_computations(template_db: Path
         assert running
     assert state.stopping
     assert not any(t.is_alive() for t in running)
+
+
+# ---------------------------------------------------------------- earlier results, refreshed
+
+
+class Jobs:
+    """``start`` for get_or_refresh that keeps the jobs to run them when the test says."""
+
+    def __init__(self) -> None:
+        self.queued: list = []
+
+    def __call__(self, job) -> None:
+        self.queued.append(job)
+
+    def run(self) -> None:
+        jobs, self.queued = self.queued, []
+        for job in jobs:
+            job()
+
+
+def _refreshing(cache: ResultCache, jobs: Jobs):
+    calls: list[int] = []
+
+    def value():
+        def compute() -> int:
+            calls.append(1)
+            return len(calls)
+        return cache.get_or_refresh(("k",), compute, jobs)
+
+    return value
+
+
+def test_after_appends_the_earlier_result_comes_at_once_and_is_refreshed_once() -> None:
+    cache, jobs = ResultCache(8), Jobs()
+    value = _refreshing(cache, jobs)
+    assert value() == (1, None)  # nothing earlier: computed now
+    assert not jobs.queued
+    cache.appended()  # a new version, by appends only
+    assert value() == (1, 0)  # version 0's result, marked so, at once
+    assert value() == (1, 0) and len(jobs.queued) == 1  # one refresh, however many ask
+    jobs.run()
+    assert value() == (2, None)  # the current one
+    assert not jobs.queued
+
+
+def test_a_refresh_outrun_by_more_appends_keeps_its_result_as_the_newest_earlier_one() -> None:
+    cache, jobs = ResultCache(8), Jobs()
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        if len(calls) == 2:
+            cache.appended()  # events committed while the refresh computes
+        return len(calls)
+
+    def value():
+        return cache.get_or_refresh(("k",), compute, jobs)
+
+    assert value() == (1, None)
+    cache.appended()  # version 1
+    assert value() == (1, 0)
+    jobs.run()  # computes at version 1 while version 2 is published
+    assert value() == (2, 1)  # its result replaces version 0's as the earlier one
+    jobs.run()
+    assert value() == (3, None)
+
+
+def test_any_other_write_drops_the_earlier_results() -> None:
+    """An erasure, an ingest: never answered with what was computed before it."""
+    cache, jobs = ResultCache(8), Jobs()
+    value = _refreshing(cache, jobs)
+    value()
+    cache.appended()
+    cache.bump()
+    assert value() == (2, None) and not jobs.queued
+    cache.appended()
+    assert value() == (2, 2)
+    cache.bump()  # while a refresh is queued: its result is not kept as earlier either
+    jobs.run()
+    cache.bump()
+    assert value() == (4, None)
+
+
+def test_a_failed_refresh_is_tried_again_by_the_next_request() -> None:
+    cache, jobs = ResultCache(8), Jobs()
+    fail = [False]
+
+    def compute() -> int:
+        if fail[0]:
+            raise RuntimeError("boom")
+        return 7
+
+    assert cache.get_or_refresh(("k",), compute, jobs) == (7, None)
+    cache.appended()
+    fail[0] = True
+    assert cache.get_or_refresh(("k",), compute, jobs) == (7, 0)
+    with pytest.raises(RuntimeError):
+        jobs.run()
+    fail[0] = False
+    assert cache.get_or_refresh(("k",), compute, jobs) == (7, 0)
+    jobs.run()
+    assert cache.get_or_refresh(("k",), compute, jobs) == (7, None)
+
+
+def test_a_cache_keeping_nothing_has_no_earlier_results() -> None:
+    cache, jobs = ResultCache(0), Jobs()
+    value = _refreshing(cache, jobs)
+    assert value() == (1, None)
+    cache.appended()
+    assert value() == (2, None) and not jobs.queued
+
+
+ACCEPT = {earlier.ACCEPT_HEADER: "1"}
+
+
+def _chart(served, accept: bool = True):
+    headers = {**served.read, **ACCEPT} if accept else served.read
+    return served.client.get("/v1/charts/scorecard", params={"metric": "reach"},
+                             headers=headers)
+
+
+def _scorecard(served, accept: bool):
+    headers = {**served.read, **ACCEPT} if accept else served.read
+    r = served.client.get("/v1/scorecard", headers=headers)
+    assert r.status_code == 200, r.text
+    return r
+
+
+def _until_current(get, served, seconds: float = 60):
+    """``get(served, True)`` again until the answer is current (the refresh is done)."""
+    r = get(served, True)
+    deadline = time.monotonic() + seconds
+    while earlier.STALE_HEADER in r.headers and time.monotonic() < deadline:
+        time.sleep(0.2)
+        r = get(served, True)
+    assert earlier.STALE_HEADER not in r.headers
+    return r
+
+
+def test_asking_for_earlier_results_gets_them_at_once_while_they_are_refreshed(
+        template_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "ws.duckdb"
+    shutil.copy(template_db, db)
+    for served in open_served(db, max_lag_s=0):
+        first, table = _chart(served), _scorecard(served, accept=True)
+        assert earlier.STALE_HEADER not in {**first.headers, **table.headers}
+        assert "lag_probe" not in first.text + table.text
+        _post(served, 1)
+        chart, rows = _chart(served), _scorecard(served, accept=True)
+        # nothing computed the chart since: its earlier drawing, marked with its version
+        shown = int(chart.headers[earlier.STALE_HEADER])
+        assert shown < served.client.app.state.touchlens.cache.version
+        assert chart.text == first.text
+        for r, before in ((chart, first), (rows, table)):
+            if earlier.STALE_HEADER in r.headers:  # unless the refresh already finished
+                assert r.text == before.text and int(r.headers[earlier.STALE_HEADER]) >= 0
+        assert "lag_probe" in _until_current(_chart, served).text  # drawn anew
+        assert "lag_probe" in _until_current(_scorecard, served).text
+
+
+def test_without_asking_every_answer_is_current(template_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "ws.duckdb"
+    shutil.copy(template_db, db)
+    for served in open_served(db, max_lag_s=0):
+        _chart(served, accept=False)
+        _scorecard(served, accept=False)
+        _post(served, 1)
+        chart, rows = _chart(served, accept=False), _scorecard(served, accept=False)
+        assert earlier.STALE_HEADER not in {**chart.headers, **rows.headers}
+        assert "lag_probe" in chart.text and "lag_probe" in rows.text
+
+
+def test_after_an_erasure_nothing_earlier_is_shown(template_db: Path, tmp_path: Path) -> None:
+    """An erasure is not an append: what was computed before it is never answered."""
+    db = tmp_path / "ws.duckdb"
+    shutil.copy(template_db, db)
+    for served in open_served(db, max_lag_s=0):
+        _post(served, 1)
+        assert "lag_probe" in _until_current(_chart, served).text
+        state = served.client.app.state.touchlens
+        with state.workspace() as ws:
+            ws.erase(customer="lag-customer-1")
+        r = _chart(served)
+        assert earlier.STALE_HEADER not in r.headers
+        assert "lag_probe" not in r.text

@@ -264,9 +264,39 @@ def test_live_mode_redraws_when_collected_events_arrive(browser, web_db, tmp_pat
                 "n => parseInt(document.querySelector('.kpi[data-kpi=customers] .value')"
                 ".innerText.replace(/,/g, '')) === n", arg=before + 5, timeout=60_000)
             assert pg.locator(".chart.rendered").count() >= 1  # charts stayed drawn
+            # charts answered with their earlier drawing are asked again until current
+            pg.wait_for_function("document.querySelectorAll('.chart.stale').length === 0",
+                                 timeout=60_000)
             pg.reload()  # the choice is remembered
             _ready(pg)
             assert pg.is_checked("#f-live")
             assert pg.console_errors == []  # type: ignore[attr-defined]
         finally:
             context.close()
+
+
+def test_a_chart_answered_with_an_earlier_drawing_is_asked_again(page) -> None:
+    """The server marks such an answer (``X-Touchlens-Stale``) while it redraws the chart in
+    the background; the page shows it marked and asks again until the current one comes."""
+    answers: list[bool] = []
+
+    def handle(route) -> None:
+        response = route.fetch()
+        stale = len(answers) < 2  # the first two answers: earlier drawings
+        answers.append(stale)
+        headers = dict(response.headers)
+        if stale:
+            headers["x-touchlens-stale"] = "3"
+        route.fulfill(response=response, headers=headers)
+
+    page.route("**/v1/charts/top_paths*", handle)
+    page.goto("/")
+    _ready(page)
+    chart = page.locator(".chart[data-chart=top_paths]")
+    page.wait_for_function(
+        "() => !document.querySelector('.chart[data-chart=top_paths]').classList"
+        ".contains('stale')", timeout=30_000)
+    assert answers == [True, True, False]  # asked again until the current drawing came
+    assert "rendered" in (chart.get_attribute("class") or "")
+    assert chart.locator("svg.main-svg").count() >= 1
+    assert page.console_errors == []  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from touchlens import __version__
 from touchlens.api import errors
 from touchlens.api.arrivals import AnnounceArrivals
+from touchlens.api.earlier import ACCEPT_HEADER, STALE_HEADER, EarlierResults
 from touchlens.api.heap import freeze_heap
 from touchlens.api.limits import BodyLimit
 from touchlens.api.routers import (
@@ -71,10 +72,13 @@ def create_app(settings: ApiSettings, *, warm: bool = False) -> FastAPI:
     from touchlens.web import routes as web  # the dashboard: pages, login, static files
 
     web.mount(app)
+    app.add_middleware(EarlierResults)  # answers may carry earlier results when asked
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "X-API-Key", "Content-Type"])
+                           allow_headers=["Authorization", "X-API-Key", "Content-Type",
+                                          ACCEPT_HEADER],
+                           expose_headers=[STALE_HEADER])
     app.add_middleware(AnnounceArrivals)  # inside the body limit: a 413 announces nothing
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -8,7 +8,11 @@
   every ``max_lag_s`` seconds, so results are at most that far behind the stored events
   instead of never being reused; the first append after a quiet spell is published at once.
   Identical computations running at the same time are done once: the later callers wait for
-  the first one's result.
+  the first one's result. What the collector's appends made old is kept as *earlier*
+  results: :meth:`ResultCache.get_or_refresh` answers with one at once while the current
+  one is computed in the background (the dashboard's charts while events stream in; at 10M
+  events a chart takes seconds to compute). Any other write (an erasure above all) drops the
+  earlier results with the current ones: they are never shown after it.
 - :class:`VerifiedKeys`: API keys verified recently, so the collector's hot path skips the key
   query; emptied whenever the ``api_keys`` table is written (a revocation takes effect at
   once) and otherwise trusted for ``KEY_CACHE_SECONDS``.
@@ -45,6 +49,10 @@ class ResultCache:
         self._version = 0
         self._published_at = -math.inf
         self._pending = False  # appends committed since the last published version
+        # results of versions made old by appends only: key -> (version, value)
+        self._earlier: OrderedDict[tuple, tuple[int, Any]] = OrderedDict()
+        self._cleared_at = 0  # the version published by the last other write
+        self._refreshing: set[tuple] = set()  # keys computed in the background now
         self.published_wall = datetime.now(UTC)  # when the current version was published
 
     @property
@@ -66,9 +74,9 @@ class ResultCache:
             return self._version
 
     def bump(self) -> None:
-        """A write was committed: results computed before it are stale."""
+        """A write was committed: results computed before it are stale, earlier ones too."""
         with self._lock:
-            self._publish()
+            self._publish(keep_earlier=False)
 
     def appended(self) -> None:
         """The collector committed new rows: publish now if the last version is older than
@@ -79,14 +87,31 @@ class ResultCache:
 
     def _publish_if_due(self) -> None:
         if self._pending and self._clock() - self._published_at >= self._max_lag:
-            self._publish()
+            self._publish(keep_earlier=True)
 
-    def _publish(self) -> None:
+    def _publish(self, *, keep_earlier: bool) -> None:
         self._version += 1
+        if keep_earlier:  # only appends since these were computed
+            for full, value in self._data.items():
+                self._keep_earlier(full, value)
+        else:
+            self._earlier.clear()
+            self._cleared_at = self._version
         self._data.clear()
         self._pending = False
         self._published_at = self._clock()
         self.published_wall = datetime.now(UTC)
+
+    def _keep_earlier(self, full: tuple, value: Any) -> None:
+        """Keep ``value`` (computed at version ``full[0]``) as the earlier result of its key
+        unless a newer one is kept (holding the lock)."""
+        key = full[1:]
+        if full[0] < self._cleared_at or self._earlier.get(key, (-1, None))[0] > full[0]:
+            return
+        self._earlier[key] = (full[0], value)
+        self._earlier.move_to_end(key)
+        while len(self._earlier) > self._entries:
+            self._earlier.popitem(last=False)
 
     def _lookup(self, full: tuple) -> tuple[bool, Any]:
         with self._lock:
@@ -112,17 +137,55 @@ class ResultCache:
                 if hit:
                     return value
                 value = compute()
-                with self._lock:  # kept only if no write was committed meanwhile
+                with self._lock:  # current only if no write was committed meanwhile
                     if self._entries and full[0] == self._version:
                         self._data[full] = value
                         while len(self._data) > self._entries:
                             self._data.popitem(last=False)
+                    elif self._entries:  # appends only since: the newest earlier result
+                        self._keep_earlier(full, value)
                 return value
         finally:
             with self._lock:
                 entry[1] -= 1
                 if not entry[1]:
                     del self._inflight[full]
+
+
+    def get_or_refresh(self, key: tuple, compute: Callable[[], T],
+                       start: Callable[[Callable[[], None]], None]) -> tuple[T, int | None]:
+        """Like :meth:`get_or_compute`, but when the current value is missing and an earlier
+        one is kept (only appends were committed since it was computed), that one at once,
+        the current one being computed by a job handed to ``start`` (e.g. a background
+        thread; once per key at a time). Returns ``(value, None)`` for a current value,
+        ``(value, version)`` for an earlier one computed at data ``version``."""
+        with self._lock:
+            self._publish_if_due()
+            full = (self._version, *key)
+            if full in self._data:
+                self._data.move_to_end(full)
+                return self._data[full], None
+            earlier = self._earlier.get(key)
+            begin = earlier is not None and key not in self._refreshing
+            if begin:
+                self._refreshing.add(key)
+        if earlier is None:
+            return self.get_or_compute(key, compute), None
+        if begin:
+            def job() -> None:
+                try:
+                    self.get_or_compute(key, compute)
+                finally:
+                    with self._lock:
+                        self._refreshing.discard(key)
+
+            try:
+                start(job)
+            except BaseException:
+                with self._lock:
+                    self._refreshing.discard(key)
+                raise
+        return earlier[1], earlier[0]
 
 
 class VerifiedKeys:

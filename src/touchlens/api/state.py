@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -11,6 +13,7 @@ from typing import TypeVar
 
 import pandas as pd
 
+from touchlens.api import earlier
 from touchlens.api.cache import ResultCache, VerifiedKeys
 from touchlens.api.scope import Scope
 from touchlens.api.security import SessionStore
@@ -20,6 +23,7 @@ from touchlens.api.writer import Writer
 from touchlens.workspace import Workspace
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class AppState:
@@ -51,6 +55,9 @@ class AppState:
         # the dashboard's prefetch (touchlens.api.routers.charts.prefetch), per scope key:
         self.prefetched: dict[tuple, int] = {}  # the data version last prefetched
         self.prefetching: set[tuple] = set()  # being prefetched now
+        # results refreshed behind an earlier one (ResultCache.get_or_refresh), one at a time
+        self._refresh_jobs: deque[Callable[[], None]] = deque()
+        self._refresh_running = False
 
     def background(self, target: Callable[[], None], name: str) -> None:
         """Run ``target`` in a daemon thread that :meth:`close` waits for: the workspace's
@@ -68,6 +75,28 @@ class AppState:
         with self._background_lock:
             self._background.add(thread)
         thread.start()
+
+    def refresh_later(self, job: Callable[[], None]) -> None:
+        """Queue ``job`` for the refresh thread (started when needed): results are brought
+        up to date one after the other, not all at once on the server's two cores."""
+        with self._background_lock:
+            self._refresh_jobs.append(job)
+            if self._refresh_running:
+                return
+            self._refresh_running = True
+        self.background(self._refresh_loop, "touchlens-refresh")
+
+    def _refresh_loop(self) -> None:
+        while True:
+            with self._background_lock:
+                if self.stopping or not self._refresh_jobs:
+                    self._refresh_running = False
+                    return
+                job = self._refresh_jobs.popleft()
+            try:
+                job()
+            except Exception:  # the request that needs the result reports the error
+                log.debug("background refresh failed", exc_info=True)
 
     def close(self, wait_s: float = 120.0) -> None:
         """Stop the writer, let background computations finish their current step (up to
@@ -97,13 +126,24 @@ class AppState:
 
     def cached(self, name: str, scope: Scope, params: tuple,
                compute: Callable[[ServedWorkspace], T]) -> T:
-        """``compute(ws)`` on a scoped workspace, cached per data version."""
+        """``compute(ws)`` on a scoped workspace, cached per data version (:meth:`lookup`)."""
 
         def run() -> T:
             with self.workspace(scope) as ws:
                 return compute(ws)
 
-        return self.cache.get_or_compute((name, scope.key(), params), run)
+        return self.lookup((name, scope.key(), params), run)
+
+    def lookup(self, key: tuple, compute: Callable[[], T]) -> T:
+        """The cached result of ``key`` (see :mod:`touchlens.api.earlier`): the current
+        one, or for a request accepting them an earlier one while it is refreshed."""
+        compute = earlier.exactly(compute)
+        if not earlier.accepted():
+            return self.cache.get_or_compute(key, compute)
+        value, version = self.cache.get_or_refresh(key, compute, self.refresh_later)
+        if version is not None:
+            earlier.shown(version)
+        return value
 
     def latest_event(self) -> datetime | None:
         """The latest ``occurred_at`` stored (for ``last<N>d`` periods)."""

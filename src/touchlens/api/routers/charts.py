@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import plotly.graph_objects as go
 from fastapi import APIRouter, Query
@@ -142,21 +142,29 @@ def chart(_: ReadKey, state: State, scope: ScopeDep, name: Chart,
           top: Annotated[int, Query(ge=1, le=50)] = 10,
           brands: Annotated[str | None, Query(max_length=500, description=(
               "ai_visibility: brand names, yours first, comma separated"))] = None) -> Response:
-    """``{"data": [...], "layout": {...}}`` (Plotly figure JSON)."""
-    text = chart_json(state, scope, name, touchpoint=touchpoint, direction=direction, by=by,
-                      metric=metric, top=top, brands=brands)
-    return Response(text, media_type="application/json")
+    """``{"data": [...], "layout": {...}}`` (Plotly figure JSON). With the header
+    ``X-Touchlens-Accept-Stale`` it may be an earlier drawing while events stream in
+    (:mod:`touchlens.api.earlier`)."""
+    key, draw = _chart_call(state, scope, name, touchpoint=touchpoint, direction=direction,
+                            by=by, metric=metric, top=top, brands=brands)
+    return Response(state.lookup(key, draw), media_type="application/json")
 
 
-def chart_json(state: AppState, scope: Scope, name: Chart, *, touchpoint: str | None = None,
-               direction: str = "from", by: str = "channel", metric: str = "conversion_rate",
-               top: int = 10, brands: str | None = None) -> str:
-    """The figure's JSON, cached per data version, scope and parameters."""
-    key = (touchpoint, direction, by, metric, top, brands)
-    return state.cache.get_or_compute(
-        ("chart", name.value, scope.key(), key),
-        lambda: build(state, scope, name, touchpoint=touchpoint, direction=direction, by=by,
-                      metric=metric, top=top, brands=brands).to_json())
+def _chart_call(state: AppState, scope: Scope, name: Chart, *, touchpoint: str | None = None,
+                direction: str = "from", by: str = "channel", metric: str = "conversion_rate",
+                top: int = 10, brands: str | None = None) -> tuple[tuple, Callable[[], str]]:
+    """The cache key of a chart's JSON and the function drawing it."""
+    params = (touchpoint, direction, by, metric, top, brands)
+    return (("chart", name.value, scope.key(), params),
+            lambda: build(state, scope, name, touchpoint=touchpoint, direction=direction,
+                          by=by, metric=metric, top=top, brands=brands).to_json())
+
+
+def chart_json(state: AppState, scope: Scope, name: Chart, **params: Any) -> str:
+    """The figure's JSON at the current data version, cached per version, scope and
+    parameters (``params``: those of :func:`build`)."""
+    key, draw = _chart_call(state, scope, name, **params)
+    return state.cache.get_or_compute(key, draw)
 
 
 # The slow panels (seconds each on the demo workspace), computed in the background once a

@@ -26,8 +26,14 @@ function query(extra, forNav) {
   return s ? "?" + s : "";
 }
 
-async function getJSON(path, extra) {
-  const res = await fetch(path + query(extra), { credentials: "same-origin" });
+async function getJSON(path, extra, meta) {
+  // the dashboard accepts earlier results while new events are computed in (the server
+  // marks such answers, and the page asks again: see staleSeen)
+  const res = await fetch(path + query(extra), {
+    credentials: "same-origin", headers: { "X-Touchlens-Accept-Stale": "1" } });
+  const stale = res.headers.get("X-Touchlens-Stale");
+  if (meta) meta.stale = stale;
+  if (stale !== null) staleSeen();
   if (res.status === 401 || res.status === 403) {
     location.href = "/login?next=" + encodeURIComponent(location.pathname);
     throw new Error("not logged in");
@@ -159,8 +165,9 @@ async function renderChart(el, quiet) {
     el.classList.remove("rendered");
     el.innerHTML = '<p class="loading">Loading…</p>';
   }
+  const meta = {};
   try {
-    const fig = await getJSON("/v1/charts/" + el.dataset.chart, chartParams(el));
+    const fig = await getJSON("/v1/charts/" + el.dataset.chart, chartParams(el), meta);
     const config = { responsive: true, displaylogo: false };
     if (redraw) {
       await Plotly.react(el, fig.data, fig.layout, config);
@@ -172,6 +179,21 @@ async function renderChart(el, quiet) {
   } catch (err) {
     el.innerHTML = `<p class="error">${esc(err.message)}</p>`;
   }
+  el.classList.toggle("stale", meta.stale != null);
+  el.title = meta.stale != null ? "Updating: new events arrived since this chart was drawn" : "";
+}
+
+// Some answer held earlier results (events streamed in while a large workspace computes):
+// draw the page again, in place, every few seconds until every answer is current.
+const STALE_RETRY_MS = 2000, STALE_TRIES = 150;
+const stale = { timer: null, tries: 0 };
+function staleSeen() {
+  if (stale.timer !== null || stale.tries >= STALE_TRIES) return;
+  stale.tries += 1;
+  stale.timer = setTimeout(async () => {
+    stale.timer = null;
+    await render(true);
+  }, STALE_RETRY_MS);
 }
 
 const TABLE_COLUMNS = [
@@ -278,6 +300,7 @@ async function render(quiet) {
       .catch(() => {}));
   }
   await Promise.all(jobs);
+  if (stale.timer === null) stale.tries = 0;  // everything drawn is current
   document.body.dataset.ready = "1";
 }
 
