@@ -13,7 +13,12 @@ cold and one warm load per page, no retries. The goal (issue 7) is < 2 s per pag
 ``--served``: one app as ``touchlens serve`` runs it (warm-up at start, the slow panels
 prefetched after the first page view) and one visitor who opens the overview (the one-time
 link's landing page) and then each page in turn, ``--think`` seconds after the previous one
-has loaded; "cold" is then that first visit of each page.
+has loaded; "cold" is then that first visit of each page. ``--append N`` then sends N events
+to the collector and loads every page again at once, as a live page does (the dashboard's
+requests accept earlier results: ``touchlens.api.earlier``), and reports how long until
+every answer is current again (the background refresh).
+
+Requests carry the dashboard's ``X-Touchlens-Accept-Stale`` header, as the browser's do.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from fastapi.testclient import TestClient
 
 from touchlens import Workspace
 from touchlens.api import ApiSettings, create_app
+from touchlens.api.earlier import ACCEPT_HEADER, STALE_HEADER
 from touchlens.api.security import create_key
 from touchlens.web.pages import PAGES
 
@@ -61,12 +67,16 @@ def page_calls(slug: str) -> list[str]:
     return calls
 
 
-def load(client: TestClient, calls: list[str]) -> tuple[float, str, float, list[int]]:
-    """(page wall time, slowest call, its time, status codes) with the calls in parallel."""
+def load(client: TestClient, calls: list[str], earlier: list[str] | None = None
+         ) -> tuple[float, str, float, list[int]]:
+    """(page wall time, slowest call, its time, status codes) with the calls in parallel;
+    the calls answered with earlier results are appended to ``earlier``."""
 
     def one(url: str) -> tuple[str, float, int]:
         t0 = time.perf_counter()
-        r = client.get(url)
+        r = client.get(url, headers={ACCEPT_HEADER: "1"})
+        if earlier is not None and STALE_HEADER in r.headers:
+            earlier.append(url)
         return url, time.perf_counter() - t0, r.status_code
 
     t0 = time.perf_counter()
@@ -88,9 +98,10 @@ def _row(slug: str, calls: list[str], cold: tuple, warm: float) -> dict:
             "errors": bad}
 
 
-def served_visit(db: Path, key: str, slugs: list[str], think: float) -> list[dict]:
+def served_visit(db: Path, key: str, slugs: list[str], think: float, append: int = 0,
+                 write_key: str = "") -> list[dict]:
     """One visitor of a served app (warm-up, prefetch): the overview first, then the pages
-    in turn, ``think`` seconds apart."""
+    in turn, ``think`` seconds apart; with ``append``, :func:`after_append` follows."""
     rows = []
     with TestClient(create_app(ApiSettings(db=db), warm=True)) as client:
         client.post("/login", data={"key": key})  # the session cookie, as a browser gets
@@ -104,6 +115,37 @@ def served_visit(db: Path, key: str, slugs: list[str], think: float) -> list[dic
             warm, *_ = load(client, calls)
             if slug in slugs:
                 rows.append(_row(slug, calls, cold, warm))
+        if append:
+            rows += after_append(client, slugs, append, write_key)
+    return rows
+
+
+def after_append(client: TestClient, slugs: list[str], n: int, write_key: str) -> list[dict]:
+    """``n`` events collected, then every page loaded again at once (a live page's redraw),
+    then again every 2 s until no answer holds earlier results."""
+    events = [{"event_id": f"bench-append-{time.time_ns()}-{i}",
+               "occurred_at": "2026-02-20T10:00:00Z", "customer_id": f"bench-append-{i}",
+               "channel": "email", "touchpoint": "newsletter", "event_type": "open"}
+              for i in range(n)]
+    r = client.post("/v1/events", json=events, headers={"Authorization": f"Bearer {write_key}"})
+    r.raise_for_status()
+    appended = time.perf_counter()
+    print(f"after {n} collected events (every page again; '*' = earlier results):")
+    rows, pending = [], set()
+    for slug in slugs:
+        earlier: list[str] = []
+        wall, *_ = load(client, page_calls(slug), earlier)
+        pending |= set(earlier)
+        print(f"{slug:<13} {wall:>7.2f} s  {len(earlier)} of {len(page_calls(slug))} calls "
+              f"earlier{'  *' if earlier else ''}", flush=True)
+        rows.append({"page": slug, "after_append_s": round(wall, 3), "earlier": len(earlier)})
+    while pending:
+        time.sleep(2)
+        still: list[str] = []
+        load(client, sorted(pending), still)
+        pending = set(still)
+    print(f"every answer current {time.perf_counter() - appended:.1f} s after the events "
+          "were collected (computed in the background)")
     return rows
 
 
@@ -115,6 +157,8 @@ def main() -> None:
                     help="one visitor of an app run as `touchlens serve` runs it")
     ap.add_argument("--think", type=float, default=3.0,
                     help="--served: seconds between a page's answers and the next page")
+    ap.add_argument("--append", type=int, default=0,
+                    help="--served: then collect this many events and load every page again")
     ap.add_argument("--json", action="store_true", help="also print the rows as JSON")
     args = ap.parse_args()
     if not args.db.exists():
@@ -128,13 +172,15 @@ def main() -> None:
         with Workspace.open(db) as ws:
             stats = ws.stats()
             key, _ = create_key(ws, "read", "benchmark")
+            write_key, _ = create_key(ws, "write", "benchmark")
         print(f"workspace: {stats['customers']:,} customers, {stats['events']:,} events, "
               f"{stats['feedback']:,} feedback")
         print(f"{'page':<13} {'calls':>5} {'cold s':>7} {'warm s':>7}  slowest call (cold)")
         if args.served:
             print(f"(served: the overview first, then each page {args.think:g} s after the "
                   "previous one loaded)")
-            rows = served_visit(db, key, args.pages.split(","), args.think)
+            rows = served_visit(db, key, args.pages.split(","), args.think, args.append,
+                                write_key)
         for slug in [] if args.served else args.pages.split(","):
             calls = page_calls(slug)
             with TestClient(create_app(ApiSettings(db=db))) as client:
