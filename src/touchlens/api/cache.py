@@ -151,7 +151,6 @@ class ResultCache:
                 if not entry[1]:
                     del self._inflight[full]
 
-
     def get_or_refresh(self, key: tuple, compute: Callable[[], T],
                        start: Callable[[Callable[[], None]], None]) -> tuple[T, int | None]:
         """Like :meth:`get_or_compute`, but when the current value is missing and an earlier
