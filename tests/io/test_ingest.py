@@ -165,6 +165,24 @@ def test_mapping_renames_parses_recodes_and_keeps_extras(tmp_path):
     assert set(ev.channel) == {"email"}
 
 
+def test_a_binary_extra_column_is_kept_as_text_or_base64(tmp_path):
+    """Bytes that are not UTF-8 (found by the fuzz test: they crashed the validator) are kept
+    in ``attributes`` as ``base64:…``; UTF-8 bytes as their text; empty bytes as nothing."""
+    import pyarrow.parquet as pq
+
+    ws = Workspace.open(tmp_path / "w.duckdb")
+    path = tmp_path / "ev.parquet"
+    pq.write_table(pa.table({
+        "occurred_at": ["2026-01-01T10:00:00Z"] * 3, "channel": ["web"] * 3,
+        "event_type": ["click"] * 3, "customer_id": ["c1", "c2", "c3"],
+        "blob": pa.array([b"\xff\x00", "zł".encode(), b""], pa.binary())}), path)
+    res = ws.ingest(path, "events").iloc[0]
+    assert (res.rows_in, res.stored, res.quarantined) == (3, 3, 0)
+    attributes = ws.store.execute(ws.store.table("events")).attributes
+    kept = {json.loads(a)["blob"] if isinstance(a, str) else None for a in attributes}
+    assert kept == {"base64:/wA=", "zł", None}
+
+
 def test_each_kind_validates_its_ranges(tmp_path):
     ws = Workspace.open(tmp_path / "w.duckdb")
     fb = tmp_path / "fb.csv"

@@ -4,6 +4,7 @@ and feedback, :mod:`touchlens.io.validate_tables` for the other kinds)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from dataclasses import dataclass
@@ -79,6 +80,11 @@ def jsonable(v: object) -> object:
         return v.isoformat()
     if isinstance(v, np.generic):
         return v.item()
+    if isinstance(v, bytes):  # a binary column: its text, else its bytes in base64
+        try:
+            return v.decode("utf-8")
+        except UnicodeDecodeError:
+            return "base64:" + base64.b64encode(v).decode("ascii")
     return v
 
 

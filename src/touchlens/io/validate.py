@@ -147,9 +147,12 @@ def _merge_attributes(frame: pd.DataFrame, extras: list[str], problems: Problems
 def _has_value(column: pd.Series) -> np.ndarray:
     """Rows of an extra column that may hold a value worth keeping (not null, not "")."""
     present = np.asarray(column.notna(), dtype=bool)
-    if column.dtype == object or pd.api.types.is_string_dtype(column):
-        text = column.where(column.notna(), "").astype(str)
-        present = present & np.asarray(text != "", dtype=bool)
+    if pd.api.types.is_string_dtype(column) and column.dtype != object:
+        return present & np.asarray(column.fillna("") != "", dtype=bool)
+    if column.dtype == object:  # any Python values, bytes of a binary column too
+        empty = np.fromiter((isinstance(v, str | bytes) and not v for v in column),
+                            dtype=bool, count=len(column))
+        present = present & ~empty
     return present
 
 
