@@ -18,6 +18,16 @@ RULE_SETS = [["first", "last", "linear"], ["last_non_direct", "participation", "
              ["j_curve", "inverse_j", "w_shaped"]]
 
 
+def _same_credits(fast: pd.DataFrame, slow: pd.DataFrame) -> None:
+    """Equal rows up to float summation order: labels with equal credit may be listed in
+    either order (their sums differ in the last bits), so rows are compared by label."""
+    def by_label(df: pd.DataFrame) -> pd.DataFrame:
+        return df.sort_values(["model", "channel"], ignore_index=True)
+
+    pd.testing.assert_frame_equal(by_label(fast), by_label(slow), check_exact=False,
+                                  rtol=1e-12, atol=1e-9)
+
+
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), sep=st.sampled_from([" > ", ">", "|"]),
        rules=st.sampled_from(RULE_SETS), exclude=st.sampled_from([None, "direct", "email"]),
@@ -28,7 +38,7 @@ def test_rows_give_the_general_routes_credits(seed: int, sep: str, rules: list[s
     df = path_table(150, seed, sep, fractional=fractional)
     fast = engine.attribute(rows_source(df, sep=sep, level="channel", exclude=exclude), rules)
     slow = engine.attribute(from_path_frame(df, sep=sep, exclude=exclude), rules)
-    pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12, atol=1e-9)
+    _same_credits(fast, slow)
 
 
 def test_attribute_takes_the_route_for_rule_models_only() -> None:
@@ -37,10 +47,8 @@ def test_attribute_takes_the_route_for_rule_models_only() -> None:
     assert not applies(["first", "markov"], {})
     assert not applies("first", {"bootstrap": 10})
     assert not applies("first", {"no_such_option": 1})
-    pd.testing.assert_frame_equal(
-        attribute(df, ["first", "linear"]),
-        engine.attribute(from_path_frame(df), ["first", "linear"]),
-        check_exact=False, rtol=1e-12, atol=1e-9)
+    _same_credits(attribute(df, ["first", "linear"]),
+                  engine.attribute(from_path_frame(df), ["first", "linear"]))
 
 
 def test_only_converting_rows_become_steps_and_none_keeps_its_credit() -> None:
@@ -55,10 +63,8 @@ def test_only_converting_rows_become_steps_and_none_keeps_its_credit() -> None:
     assert got.loc[("first", "(none)"), "conversions"] == 2.0
     assert got.loc[("first", "b"), "revenue"] == 5.0  # revenue without a conversion counts
     assert got.loc[("linear", "a"), "revenue"] == pytest.approx(5.0 + 5.0 / 3)
-    pd.testing.assert_frame_equal(
-        attribute(df, ["first", "linear"]),
-        engine.attribute(from_path_frame(df), ["first", "linear"]),
-        check_exact=False, rtol=1e-12, atol=1e-9)
+    _same_credits(attribute(df, ["first", "linear"]),
+                  engine.attribute(from_path_frame(df), ["first", "linear"]))
 
 
 @pytest.mark.parametrize("column, bad", [("total_conversions", float("nan")),
