@@ -293,9 +293,12 @@ def test_a_chart_answered_with_an_earlier_drawing_is_asked_again(page) -> None:
     page.goto("/")
     _ready(page)
     chart = page.locator(".chart[data-chart=top_paths]")
+    assert page.locator("#f-updating").is_visible()  # the page says it is updating
     page.wait_for_function(
         "() => !document.querySelector('.chart[data-chart=top_paths]').classList"
         ".contains('stale')", timeout=30_000)
+    page.wait_for_function("document.querySelector('#f-updating').hidden", timeout=30_000)
+    assert not page.locator("#f-updating").is_visible()
     assert answers == [True, True, False]  # asked again until the current drawing came
     assert "rendered" in (chart.get_attribute("class") or "")
     assert chart.locator("svg.main-svg").count() >= 1

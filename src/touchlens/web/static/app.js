@@ -188,6 +188,8 @@ async function renderChart(el, quiet) {
 const STALE_RETRY_MS = 2000, STALE_TRIES = 150;
 const stale = { timer: null, tries: 0 };
 function staleSeen() {
+  const note = $("#f-updating");
+  if (note) note.hidden = false;  // some of what the page shows is from before new events
   if (stale.timer !== null || stale.tries >= STALE_TRIES) return;
   stale.tries += 1;
   stale.timer = setTimeout(async () => {
@@ -300,7 +302,11 @@ async function render(quiet) {
       .catch(() => {}));
   }
   await Promise.all(jobs);
-  if (stale.timer === null) stale.tries = 0;  // everything drawn is current
+  if (stale.timer === null) {  // everything drawn is current
+    stale.tries = 0;
+    const note = $("#f-updating");
+    if (note) note.hidden = true;
+  }
   document.body.dataset.ready = "1";
 }
 
