@@ -322,8 +322,9 @@ def test_asking_for_earlier_results_gets_them_at_once_while_they_are_refreshed(
         _post(served, 1)
         chart, rows = _chart(served), _scorecard(served, accept=True)
         # nothing computed the chart since: its earlier drawing, marked with its version
-        shown = int(chart.headers[earlier.STALE_HEADER])
-        assert shown < served.client.app.state.touchlens.cache.version
+        shown, current = (int(chart.headers[h]) for h in (earlier.STALE_HEADER,
+                                                          earlier.VERSION_HEADER))
+        assert shown < current == served.client.app.state.touchlens.cache.version
         assert chart.text == first.text
         for r, before in ((chart, first), (rows, table)):
             if earlier.STALE_HEADER in r.headers:  # unless the refresh already finished

@@ -16,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from touchlens import __version__
 from touchlens.api import errors
 from touchlens.api.arrivals import AnnounceArrivals
-from touchlens.api.earlier import ACCEPT_HEADER, STALE_HEADER, EarlierResults
+from touchlens.api.earlier import ACCEPT_HEADER, STALE_HEADER, VERSION_HEADER, EarlierResults
 from touchlens.api.heap import freeze_heap
 from touchlens.api.limits import BodyLimit
 from touchlens.api.routers import (
@@ -78,7 +78,7 @@ def create_app(settings: ApiSettings, *, warm: bool = False) -> FastAPI:
                            allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type",
                                           ACCEPT_HEADER],
-                           expose_headers=[STALE_HEADER])
+                           expose_headers=[STALE_HEADER, VERSION_HEADER])
     app.add_middleware(AnnounceArrivals)  # inside the body limit: a 413 announces nothing
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

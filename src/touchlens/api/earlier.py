@@ -7,8 +7,10 @@ seconds, and on a large workspace recomputing a page's results takes longer than
 were computed for — provided only the collector's appends were committed since (never
 after an erasure or any other write: :meth:`touchlens.api.cache.ResultCache.get_or_refresh`)
 — while the current ones are computed in the background, one at a time; the response
-carries :data:`STALE_HEADER` with the oldest data version it shows, so the client knows to
-ask again. Requests without the header (scripts reading the API) always get results of the
+carries :data:`STALE_HEADER` with the oldest data version it shows and
+:data:`VERSION_HEADER` with the current one, so the client knows to ask again (until what it
+is shown is at least as new as the version current when it first asked, say: not chasing
+every later append). Requests without the header (scripts reading the API) always get results of the
 current version, computed if need be.
 
 :class:`EarlierResults` (an ASGI middleware) marks the requests; :func:`accepted` tells the
@@ -26,17 +28,21 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 ACCEPT_HEADER = "X-Touchlens-Accept-Stale"
 STALE_HEADER = "X-Touchlens-Stale"
+VERSION_HEADER = "X-Touchlens-Version"
 _ACCEPT = ACCEPT_HEADER.lower().encode()
 _STALE = STALE_HEADER.lower().encode()
+_VERSION = VERSION_HEADER.lower().encode()
 
 
 class _Shown:
-    """The earliest data version a response shows (None: all current)."""
+    """The earliest data version a response shows (None: all current) and the current
+    version when it was looked up."""
 
-    __slots__ = ("version",)
+    __slots__ = ("current", "version")
 
     def __init__(self) -> None:
         self.version: int | None = None
+        self.current = 0
 
 
 # set per request by the middleware; the same object is seen from the threads that run
@@ -49,11 +55,14 @@ def accepted() -> bool:
     return _REQUEST.get() is not None
 
 
-def shown(version: int) -> None:
-    """An earlier result, of data ``version``, goes into the answer."""
+def shown(version: int, current: int) -> None:
+    """An earlier result, of data ``version``, goes into the answer (the ``current``
+    version being newer)."""
     box = _REQUEST.get()
     if box is not None and (box.version is None or version < box.version):
         box.version = version
+    if box is not None:
+        box.current = max(box.current, current)
 
 
 def exactly(compute: Callable[[], T]) -> Callable[[], T]:
@@ -86,7 +95,8 @@ class EarlierResults:
 
         async def marked(message: dict) -> None:
             if message["type"] == "http.response.start" and box.version is not None:
-                headers = [*message.get("headers", ()), (_STALE, str(box.version).encode())]
+                headers = [*message.get("headers", ()), (_STALE, str(box.version).encode()),
+                           (_VERSION, str(box.current).encode())]
                 message = {**message, "headers": headers}
             await send(message)
 

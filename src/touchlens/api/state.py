@@ -142,7 +142,7 @@ class AppState:
             return self.cache.get_or_compute(key, compute)
         value, version = self.cache.get_or_refresh(key, compute, self.refresh_later)
         if version is not None:
-            earlier.shown(version)
+            earlier.shown(version, self.cache.version)
         return value
 
     def latest_event(self) -> datetime | None:

@@ -31,9 +31,11 @@ async function getJSON(path, extra, meta) {
   // marks such answers, and the page asks again: see staleSeen)
   const res = await fetch(path + query(extra), {
     credentials: "same-origin", headers: { "X-Touchlens-Accept-Stale": "1" } });
-  const stale = res.headers.get("X-Touchlens-Stale");
-  if (meta) meta.stale = stale;
-  if (stale !== null) staleSeen();
+  const shown = res.headers.get("X-Touchlens-Stale");
+  if (shown !== null && isBehind(Number(shown), Number(res.headers.get("X-Touchlens-Version")))) {
+    if (meta) meta.stale = shown;
+    staleSeen();
+  }
   if (res.status === 401 || res.status === 403) {
     location.href = "/login?next=" + encodeURIComponent(location.pathname);
     throw new Error("not logged in");
@@ -186,7 +188,14 @@ async function renderChart(el, quiet) {
 // Some answer held earlier results (events streamed in while a large workspace computes):
 // draw the page again, in place, every few seconds until every answer is current.
 const STALE_RETRY_MS = 2000, STALE_TRIES = 150;
-const stale = { timer: null, tries: 0 };
+// target: the data version current when this drawing of the page first met an earlier
+// answer; answers at least that new are enough (events streaming in meanwhile are not
+// chased: live mode redraws for them)
+const stale = { timer: null, tries: 0, target: null };
+function isBehind(shown, current) {
+  if (stale.target === null) stale.target = current;
+  return shown < stale.target;
+}
 function staleSeen() {
   const note = $("#f-updating");
   if (note) note.hidden = false;  // some of what the page shows is from before new events
@@ -194,7 +203,7 @@ function staleSeen() {
   stale.tries += 1;
   stale.timer = setTimeout(async () => {
     stale.timer = null;
-    await render(true);
+    await render(true, true);
   }, STALE_RETRY_MS);
 }
 
@@ -281,8 +290,9 @@ async function renderRecords(table) {
 
 let layers = null;
 
-async function render(quiet) {
+async function render(quiet, followingStale) {
   document.body.dataset.ready = "";
+  if (!followingStale) stale.target = null;  // a new drawing: up to the data of now
   if (layers === null && $$("[data-layer]").length) {
     try { layers = (await getJSON("/v1/layers")).data; } catch (e) { layers = {}; }
   }
