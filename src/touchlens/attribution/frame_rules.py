@@ -21,7 +21,7 @@ import pyarrow as pa
 from touchlens.attribution.frame_markov import coded_rows, shortcut_call
 from touchlens.attribution.heuristics import RULES
 from touchlens.attribution.pathfile import Steps
-from touchlens.attribution.paths import DIRECT_CHANNELS, PathSource, from_steps
+from touchlens.attribution.paths import DIRECT_CHANNELS, PathSource, credited, from_steps
 
 
 def applies(model: str | Sequence[str], options: dict[str, Any]) -> bool:
@@ -38,9 +38,9 @@ def rows_source(df: pd.DataFrame, *, sep: str, level: str,
     does): every row's outcome and steps that a rule model reads, and nothing else (its
     ``nulls`` leave out the rows without conversion or revenue)."""
     tokens, conv, rev, nulls = coded_rows(df, sep=sep, level=level, exclude=exclude)
-    credited = (conv > 0) | (rev != 0)  # all that rule models credit (credited_touches)
-    tokens = tokens.select(credited)
-    conv, rev, nulls = conv[credited], rev[credited], nulls[credited]
+    kept = credited(conv, rev)  # all that rule models credit (PathSource.credited_touches)
+    tokens = tokens.select(kept)
+    conv, rev, nulls = conv[kept], rev[kept], nulls[kept]
     steps = Steps(tokens.rows, tokens.labels.take(pa.array(tokens.codes)), tokens.lengths)
     counts = pd.DataFrame({"total_conversions": conv, "total_conversion_value": rev,
                            "total_null": nulls})

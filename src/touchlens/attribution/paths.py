@@ -130,7 +130,7 @@ class PathSource:
         if self.converted is not None and not self.materialised:
             return self.converted
         t = self.touches
-        return t.filter((t.conversions > 0) | (t.revenue != 0))
+        return t.filter(credited(t.conversions, t.revenue))
 
     def release(self) -> None:
         """Drop the temp tables made by :meth:`cached`."""
@@ -147,6 +147,12 @@ class PathSource:
         table = self.path_table(INTERNAL_SEP)
         steps = split_paths(table["path"], INTERNAL_SEP)
         return from_steps(table, steps, direct=(), level=self.level)
+
+
+def credited(conversions: Any, revenue: Any) -> Any:
+    """Which paths a rule-based model credits: those with a conversion or revenue
+    (``conversions > 0 | revenue != 0``, on Ibis columns or numpy arrays alike)."""
+    return (conversions > 0) | (revenue != 0)
 
 
 def resolve_exclude(exclude: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -210,9 +216,8 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
         touches = _steps(t, paths, direct)
         # the rule-based models credit converting paths only: their steps from those
         # journeys' events alone (a fraction of the windows' work)
-        credited = paths.filter((paths.conversions > 0) | (paths.revenue != 0))
-        converted = _steps(t.semi_join(credited, t.journey_id == credited.path_key),
-                           credited, direct)
+        kept = paths.filter(credited(paths.conversions, paths.revenue))
+        converted = _steps(t.semi_join(kept, t.journey_id == kept.path_key), kept, direct)
         return PathSource(touches, paths.drop("_end_at"), execute, level=level,
                           has_time=True, lazy=True, events=events, converted=converted,
                           _outcome=paths, _rebuild=build)
