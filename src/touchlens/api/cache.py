@@ -115,9 +115,14 @@ class ResultCache:
 
     def _lookup(self, full: tuple) -> tuple[bool, Any]:
         with self._lock:
-            if full in self._data:
-                self._data.move_to_end(full)
-                return True, self._data[full]
+            return self._hit(full)
+
+    def _hit(self, full: tuple) -> tuple[bool, Any]:
+        """(found, value) of ``full`` = (version, *key), kept as recently used (holding
+        the lock)."""
+        if full in self._data:
+            self._data.move_to_end(full)
+            return True, self._data[full]
         return False, None
 
     def get_or_compute(self, key: tuple, compute: Callable[[], T]) -> T:
@@ -160,10 +165,9 @@ class ResultCache:
         ``(value, version)`` for an earlier one computed at data ``version``."""
         with self._lock:
             self._publish_if_due()
-            full = (self._version, *key)
-            if full in self._data:
-                self._data.move_to_end(full)
-                return self._data[full], None
+            hit, value = self._hit((self._version, *key))
+            if hit:
+                return value, None
             earlier = self._earlier.get(key)
             begin = earlier is not None and key not in self._refreshing
             if begin:
