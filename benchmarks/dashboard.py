@@ -134,9 +134,10 @@ def after_append(client: TestClient, slugs: list[str], n: int, write_key: str) -
     rows, pending = [], set()
     for slug in slugs:
         earlier: list[str] = []
-        wall, *_ = load(client, page_calls(slug), earlier)
+        calls = page_calls(slug)
+        wall, *_ = load(client, calls, earlier)
         pending |= set(earlier)
-        print(f"{slug:<13} {wall:>7.2f} s  {len(earlier)} of {len(page_calls(slug))} calls "
+        print(f"{slug:<13} {wall:>7.2f} s  {len(earlier)} of {len(calls)} calls "
               f"earlier{'  *' if earlier else ''}", flush=True)
         rows.append({"page": slug, "after_append_s": round(wall, 3), "earlier": len(earlier)})
     while pending:
