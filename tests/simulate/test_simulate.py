@@ -21,6 +21,7 @@ from touchlens.simulate import (
     true_conversion_probability,
     write_parquet,
 )
+from touchlens.simulate.ground_truth import removal_effects
 from touchlens.store import schema as S
 
 CHANNELS = {
@@ -270,7 +271,7 @@ def test_journey_probabilities_follow_the_model(world: SimulatedWorld) -> None:
 
 
 def test_empirical_conversion_matches_true_probability(big: SimulatedWorld) -> None:
-    j = big.journeys
+    j = big.journeys[~big.journeys.censored]
     bins = pd.qcut(j.p_conversion, 10, labels=False)
     for _, g in j.groupby(bins):
         expected = g.p_conversion.sum()
@@ -283,6 +284,37 @@ def test_empirical_conversion_matches_true_probability(big: SimulatedWorld) -> N
     lift = j.converted[with_ad].mean() - j.converted[~with_ad].mean()
     model = j.p_conversion[with_ad].mean() - j.p_conversion[~with_ad].mean()
     assert lift == pytest.approx(model, abs=0.025) and lift > 0.02
+
+
+def test_censored_journeys_do_not_convert_at_the_horizon(big: SimulatedWorld) -> None:
+    j = big.journeys
+    censored = j[j.censored]
+    # journeys running past the window are cut at its end and never convert inside it
+    assert len(censored) > 0 and not censored.converted.any()
+    assert (censored.revenue == 0).all()
+    horizon = j.ended_at.max()
+    assert (censored.ended_at == horizon).all()
+    assert (j.loc[~j.censored, "ended_at"] < horizon).all()
+    # so purchases do not pile up on the last day (they did when clipped to the horizon)
+    events = big.events.to_pandas()
+    buys = events[events.event_type == "purchase"]
+    per_day = buys.groupby(buys.occurred_at.dt.floor("D")).size()
+    assert per_day.iloc[-1] < 2 * per_day.iloc[-15:-1].mean()
+    assert buys.occurred_at.value_counts().max() < 5
+
+
+def test_truth_leaves_out_censored_journeys(world: SimulatedWorld) -> None:
+    j = world.journeys[~world.journeys.censored]
+    assert world.params["censored_journeys"] == world.journeys.censored.sum() > 0
+    assert world.params["expected_conversions"] == pytest.approx(j.p_conversion.sum())
+    assert world.params["expected_conversions"] < world.journeys.p_conversion.sum()
+    effect = np.array([e.effect for e in EXPOSURES])
+    kappa = np.array([e.kappa for e in EXPOSURES])
+    counts = j[[f"n_{e.touchpoint}" for e in EXPOSURES]].to_numpy()
+    removal = removal_effects(counts, j.base.to_numpy(), effect, kappa).sum(axis=0)
+    truth = world.ground_truth.set_index("touchpoint").true_incremental_conversions
+    for e, r in zip(EXPOSURES, removal, strict=True):
+        assert truth[e.touchpoint] == pytest.approx(r, rel=1e-9)
 
 
 def test_exposure_is_independent_of_base_propensity(big: SimulatedWorld) -> None:

@@ -1,10 +1,15 @@
 """Journeys and marketing contacts: who is exposed to what, and who converts.
 
 Each person lives through journeys j = 0, 1, …: journey j spans [start, end) days (length
-1 + Gamma days, at most 28, cut at the horizon), draws its contacts with every marketing
-touchpoint at random (:mod:`.spec`), and converts at ``end`` with the probability of
-:mod:`.ground_truth`. A conversion opens the next journey at the purchase time (its
-post-purchase touches belong to it); a journey without conversion is the person's last.
+1 + Gamma days, at most 28), draws its contacts with every marketing touchpoint at random
+(:mod:`.spec`), and converts at ``end`` with the probability of :mod:`.ground_truth`. A
+conversion opens the next journey at the purchase time (its post-purchase touches belong to
+it); a journey without conversion is the person's last.
+
+A journey whose natural end lies past the horizon is *censored*, as in any real export: its
+touches inside the window are kept (``end`` is cut at the horizon) and it does not convert
+there, whatever its probability — its decision falls after the data ends. (Placing those
+conversions at the horizon instead piled them on the window's last instant.)
 Base propensity is drawn per journey, independently of everything else, so exposures —
 including those that only follow an earlier purchase — never correlate with it.
 """
@@ -42,6 +47,7 @@ class Journeys:
     p: np.ndarray
     converted: np.ndarray
     counts: np.ndarray
+    censored: np.ndarray  # natural end past the horizon: no conversion inside the window
     mode: np.ndarray  # 0 web, 1 app, 2 store (meaningful where converted)
     revenue: np.ndarray  # NaN where not converted
 
@@ -80,25 +86,27 @@ def draw_journeys(rng: np.random.Generator, people: People, days: float,
             break
         length = np.minimum(1.0 + rng.gamma(p.journey_days_shape, p.journey_days_scale, m),
                             p.journey_days_max)
-        end = np.minimum(start + length, days - 1e-4)
+        natural_end = start + length
+        end = np.minimum(natural_end, days - 1e-4)
+        censored = natural_end > end
         base = rng.beta(p.base_alpha, p.base_beta, m)
         ok = eligible[active] & (~first_only if j > 0 else True)
         reached = ok & (rng.random((m, len(exp))) < reach)
         counts = (reached * (1 + rng.poisson(extra, (m, len(exp))))).astype(np.int32)
         prob = conversion_probability(counts, base, effect, kappa)
-        converted = rng.random(m) < prob
+        converted = (rng.random(m) < prob) & ~censored
         mode = (rng.random(m)[:, None] > mode_cdf[active]).sum(axis=1)
         revenue = np.where(converted, np.round(
             p.revenue_median * np.exp(p.revenue_sigma * rng.standard_normal(m)), 2), np.nan)
         blocks.append({"person": active, "index": np.full(m, j), "start": start, "end": end,
                        "base": base, "p": prob, "converted": converted, "counts": counts,
-                       "mode": mode, "revenue": revenue})
+                       "censored": censored, "mode": mode, "revenue": revenue})
         go_on = converted & (end < days - 1.0)
         active, start = active[go_on], end[go_on]
     if not blocks:
         z = np.zeros(0)
         return Journeys(z.astype(int), z.astype(int), z, z, z, z, z.astype(bool),
-                        np.zeros((0, len(exp)), np.int32), z.astype(int), z)
+                        np.zeros((0, len(exp)), np.int32), z.astype(bool), z.astype(int), z)
     cat = {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
     return Journeys(**cat)
 

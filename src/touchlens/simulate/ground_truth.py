@@ -9,7 +9,8 @@ converts with probability
 is the lift at saturation; one contact gives ``effect_tp · (1 − e^{−1/κ_tp})``. Touchpoints
 outside the exposure table (funnel, service, advocacy) have effect 0.
 
-Ground truth of a touchpoint = Σ over journeys of (P_full − P_without_tp): the expected
+Ground truth of a touchpoint = Σ over journeys decided inside the window (censored ones,
+ending past the horizon, are left out) of (P_full − P_without_tp): the expected
 conversions lost when all its contacts are removed. ``true_share`` normalises these to sum 1
 over touchpoints (the removal effects themselves do not add up to the incremental total,
 because P is not additive). The channel table removes a channel's touchpoints jointly.

@@ -9,7 +9,9 @@ random stream ``default_rng([seed, i])``, so a chunk never needs the others and 
 - ``consent``: one row per consent record, the ``consent`` ingest form (see :mod:`.consent`);
 - ``ground_truth``: one row per touchpoint (see :mod:`.ground_truth`);
 - ``ground_truth_channels``: one row per channel holding a marketing touchpoint;
-- ``journeys``: one row per simulated journey (the truth the events were drawn from).
+- ``journeys``: one row per simulated journey (the truth the events were drawn from);
+  ``censored`` journeys end past the horizon and do not convert inside it, and the truth
+  tables and ``expected_conversions`` leave them out (their decision is not in the data).
 """
 
 from __future__ import annotations
@@ -137,7 +139,7 @@ def _journey_frame(j: Journeys, ids_c: pa.Array, n: int, tag: str, start_us: int
         "customer_id": ids_c.take(pa.array(n + j.person)).to_pylist(),
         "journey_index": j.index.astype(np.int64), "started_at": ts(j.start),
         "ended_at": ts(j.end), "base": j.base, "p_conversion": j.p, "converted": j.converted,
-        "revenue": np.where(j.converted, j.revenue, 0.0),
+        "censored": j.censored, "revenue": np.where(j.converted, j.revenue, 0.0),
     })
     counts = pd.DataFrame(j.counts, columns=[f"n_{e.touchpoint}" for e in p.exposures])
     return pd.concat([frame, counts], axis=1)
@@ -182,7 +184,10 @@ def simulate_chunk(seed: int, index: int, offset: int, n: int, *, start: str, da
     n_anon, n_linked = _linked_counts(log, ids)
     effect = np.array([e.effect for e in params.exposures])
     kappa = np.array([e.kappa for e in params.exposures])
-    removal = removal_effects(journeys.counts, journeys.base, effect, kappa).sum(axis=0)
+    # the truth counts conversions the window can show: a censored journey converts after it
+    seen = ~journeys.censored
+    counts, base = journeys.counts[seen], journeys.base[seen]
+    removal = removal_effects(counts, base, effect, kappa).sum(axis=0)
     channels = [channel_of(e.touchpoint) for e in params.exposures]
     return Chunk(
         events=events, feedback=feedback, costs=_costs(events), identities=ids.identities,
@@ -190,9 +195,8 @@ def simulate_chunk(seed: int, index: int, offset: int, n: int, *, start: str, da
         journeys=_journey_frame(journeys, ids.keys, n, tag, start_us, params),
         incremental={e.touchpoint: float(r) for e, r in zip(params.exposures, removal,
                                                              strict=True)},
-        channel_incremental=channel_removal_effects(journeys.counts, journeys.base, effect,
-                                                    kappa, channels),
-        expected_conversions=float(journeys.p.sum()),
+        channel_incremental=channel_removal_effects(counts, base, effect, kappa, channels),
+        expected_conversions=float(journeys.p[seen].sum()),
         anonymous_events=n_anon, anonymous_linked=n_linked,
     )
 
@@ -222,8 +226,8 @@ class Totals:
         self.inc: dict[str, float] = {}
         self.ch_inc: dict[str, float] = {}
         self.seen: set[str] = set()
-        self.stats = {"n_journeys": 0, "conversions": 0, "expected_conversions": 0.0,
-                      "anonymous_events": 0, "anonymous_linked": 0}
+        self.stats = {"n_journeys": 0, "censored_journeys": 0, "conversions": 0,
+                      "expected_conversions": 0.0, "anonymous_events": 0, "anonymous_linked": 0}
 
     def add(self, c: Chunk) -> None:
         for total, part in ((self.inc, c.incremental), (self.ch_inc, c.channel_incremental)):
@@ -232,6 +236,7 @@ class Totals:
         self.seen.update(pc.unique(c.events["touchpoint"]).to_pylist())
         s = self.stats
         s["n_journeys"] += len(c.journeys)
+        s["censored_journeys"] += int(c.journeys["censored"].sum())
         s["conversions"] += int(c.journeys["converted"].sum())
         s["expected_conversions"] += c.expected_conversions
         s["anonymous_events"] += c.anonymous_events
