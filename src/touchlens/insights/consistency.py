@@ -224,7 +224,7 @@ def consistency_frame(journeys: pd.DataFrame, feedback: pd.DataFrame,
             "conversion_rate", "conversion_rate_gap", "csat", "csat_n", "csat_gap",
             "sentiment", "sentiment_n", "resolution_hours", "repeat_contact_rate", "episodes",
             "breaks_experience", "reason"]
-    df = df.sort_values(["purpose", "journeys"], ascending=[True, False])
+    df = df.sort_values(["purpose", "journeys", "channel"], ascending=[True, False, True])
     return df[cols].reset_index(drop=True)
 
 

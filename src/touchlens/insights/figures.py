@@ -28,7 +28,8 @@ STAR = "#f59e0b"
 def _touchpoint_order(tps: pd.DataFrame) -> pd.DataFrame:
     rank = {s: i for i, s in enumerate(STAGES)}
     df = tps.assign(_o=tps["stage"].map(rank).fillna(len(STAGES)))
-    return df.sort_values(["_o", "reach"], ascending=[True, False]).reset_index(drop=True)
+    return df.sort_values(["_o", "reach", "touchpoint"], ascending=[True, False, True]
+                          ).reset_index(drop=True)
 
 
 def journey_map_figure(jm: JourneyMap) -> go.Figure:

@@ -189,7 +189,9 @@ def touchpoint_table(catalogue: pd.DataFrame, reach: pd.DataFrame, counts: pd.Da
     df["share_of_customers"] = df["reach"] / n_customers if n_customers else np.nan
     order = {s: i for i, s in enumerate(STAGES)}
     df = df.assign(_o=df["stage"].map(order).fillna(len(STAGES)))
-    df = df.sort_values(["_o", "reach"], ascending=[True, False]).drop(columns="_o")
+    # the touchpoint breaks ties in reach: the same data always gives the same map
+    df = df.sort_values(["_o", "reach", "touchpoint"], ascending=[True, False, True]
+                        ).drop(columns="_o")
     return df.reset_index(drop=True)
 
 
@@ -239,8 +241,8 @@ def pain_point_table(moments: pd.DataFrame, risk: pd.DataFrame,
         base = pd.DataFrame(rows, columns=cols)
     if voc is not None and not voc.empty:
         base = pd.concat([base, voc.reindex(columns=cols)], ignore_index=True)
-    return base.sort_values(["moment_of_truth", "affected_customers"],
-                            ascending=[False, False]).reset_index(drop=True)
+    return base.sort_values(["moment_of_truth", "affected_customers", "touchpoint", "source"],
+                            ascending=[False, False, True, True]).reset_index(drop=True)
 
 
 def gap_table(touchpoints: pd.DataFrame, bursts: pd.DataFrame, *, burst: int,

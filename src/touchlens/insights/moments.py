@@ -149,8 +149,9 @@ def moments_frame(counts: pd.DataFrame, affected: pd.DataFrame,
     res["stage"] = res["touchpoint"].map(stage)
     res = res.merge(affected, on=["touchpoint", "signal"], how="left")
     res["method"] = METHOD
-    res = res.sort_values(["moment_of_truth", "significant", "p_value"],
-                          ascending=[False, False, True], na_position="last")
+    res = res.sort_values(["moment_of_truth", "significant", "p_value", "touchpoint", "signal",
+                           "outcome"], ascending=[False, False, True, True, True, True],
+                          na_position="last")
     return res[list(MOMENT_COLUMNS)].reset_index(drop=True)
 
 
@@ -204,7 +205,8 @@ def revenue_at_risk_frame(moments: pd.DataFrame, value: pd.Series, *, windows: W
     })
     for col in ("", "_low", "_high"):
         out[f"per_month{col}"] = out[f"revenue_at_risk{col}"] / months
-    out = out.sort_values("revenue_at_risk", ascending=False, na_position="last")
+    out = out.sort_values(["revenue_at_risk", "touchpoint", "signal"],
+                          ascending=[False, True, True], na_position="last")
     return out[list(RISK_COLUMNS)].reset_index(drop=True)
 
 

@@ -260,7 +260,8 @@ def rank(rows: list[dict]) -> pd.DataFrame:
     df["_tier"] = np.where(has, -1, df["kind"].map(KIND_ORDER).fillna(4))
     df["_key"] = np.where(has, df["score"].fillna(0.0),
                           df["customers_affected"].fillna(0) * df["confidence"].fillna(1.0))
-    df = df.sort_values(["_tier", "_key"], ascending=[True, False], kind="stable")
+    df = df.sort_values(["_tier", "_key", "action"], ascending=[True, False, True],
+                        kind="stable")
     df = df.drop(columns=["_tier", "_key"])
     df["rank"] = np.arange(1, len(df) + 1)
     return df.reset_index(drop=True)
