@@ -129,10 +129,18 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         ``force``); the journey cache is then rebuilt on its next use."""
         if not force and self.store.get_meta("identity_map_stale") != "1":
             return
-        expr = J.stitch(self.store, self.store.table("events"), self.store.table("identities"))
-        self.store.replace("identity_map", expr)
+        # Marked fresh *before* the build reads the events: events written meanwhile by
+        # another cursor (a served collector does not wait for builds) mark it stale again,
+        # so the next refresh stitches them. Marked after, they would pass for stitched.
         self.store.set_meta(JOURNEY_CACHE_KEY, "")
         self.store.set_meta("identity_map_stale", "0")
+        try:
+            expr = J.stitch(self.store, self.store.table("events"),
+                            self.store.table("identities"))
+            self.store.replace("identity_map", expr)
+        except BaseException:
+            self.store.set_meta("identity_map_stale", "1")
+            raise
 
     def events(self) -> ir.Table:
         """Events with stitched ``customer_id`` (Ibis table, lazy; the columns of

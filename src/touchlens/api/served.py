@@ -2,8 +2,17 @@
 
 STACK.md: a DuckDB connection shared by concurrent requests fails; a cursor per request works.
 Each request gets a :class:`ServedWorkspace` on its own cursor of the server's connection
-(same database, MVCC snapshots), and every write — the collector's ingest, a rebuild of the
-identity map — holds the server's write lock, so there is one writer at a time.
+(same database, MVCC snapshots), and every write of data — the collector's ingest, an
+erasure — holds the server's write lock, so there is one writer at a time.
+
+The derived tables (the identity map, its work tables and the journey caches) are rebuilt
+under a second lock, the *build lock*, not the write lock: at 10M events a rebuild takes
+~80 s, during which the collector kept waiting and then answered 503. A build reads one
+MVCC snapshot; events committed meanwhile mark the identity map stale again (see
+:meth:`touchlens.workspace.Workspace.refresh`), so they are stitched by the next build.
+Writes that remove data the derived tables hold (erasure, retention) take the build lock
+first, then the write lock (always in that order), so no build can put back what they
+removed.
 
 Committed writes are reported (``on_write`` with the tables written), so the caches keyed on
 the data version (:mod:`touchlens.api.cache`) are invalidated by any write, whichever path
@@ -37,21 +46,33 @@ VERSIONED = frozenset(TABLES) - UNVERSIONED
 MEMO_ENTRIES = 64  # a workspace's own memo (without a server's cache)
 
 
+def built(name: str) -> bool:
+    """Whether ``name`` is written only by builds (under the build lock): the derived
+    tables, and work tables outside the schema (identity stitching's)."""
+    return name in DERIVED or name not in TABLES
+
+
+DERIVED = frozenset({"identity_map", JOURNEY_CACHE, JOURNEYS_CACHE})
+
+
 class CursorStore(Store):
     """A :class:`Store` on a fresh cursor of ``root``'s DuckDB connection.
 
-    Writes take ``lock``; :meth:`table` narrows events, feedback and costs to ``scope``.
+    Writes take ``lock``, replacing a derived table (:func:`built`) takes ``build_lock``
+    (default: ``lock``); :meth:`table` narrows events, feedback and costs to ``scope``.
     ``on_write(tables)`` is called once a write is committed: after the outermost
     :meth:`transaction`, or after the statement outside one.
     """
 
     def __init__(self, root: Store, lock: threading.RLock, scope: Scope | None = None, *,
-                 on_write: Callable[[frozenset[str]], None] | None = None) -> None:
+                 on_write: Callable[[frozenset[str]], None] | None = None,
+                 build_lock: threading.RLock | None = None) -> None:
         cursor = root.con.con.cursor()
         cursor.execute("SET TimeZone='UTC'")
         cursor.execute("SET enable_progress_bar=false")  # no terminal bars from a server
         super().__init__(ibis.duckdb.from_connection(cursor), "duckdb")
         self._lock = lock
+        self._build_lock = build_lock or lock
         self.scope = scope or Scope()
         self._on_write = on_write
         self._written: set[str] = set()
@@ -107,7 +128,7 @@ class CursorStore(Store):
                 self._wrote(name)
 
     def replace(self, name: str, obj: ir.Table | pa.Table) -> None:
-        with self._lock:
+        with self._build_lock if built(name) else self._lock:
             try:
                 super().replace(name, obj)
             finally:
@@ -116,7 +137,8 @@ class CursorStore(Store):
 
 class ServedWorkspace(Workspace):
     """A Workspace on a :class:`CursorStore`; :meth:`refresh` rebuilds the identity map from
-    the whole (unscoped) workspace under the write lock.
+    the whole (unscoped) workspace, and :meth:`journey_events` the journey cache, under the
+    build lock (default: the write lock).
 
     ``cache``: where :meth:`memo` keeps results (the server's :class:`ResultCache`, shared by
     every request; default: one of this workspace's own). Its data version is bumped after
@@ -126,12 +148,15 @@ class ServedWorkspace(Workspace):
 
     def __init__(self, root: Store, lock: threading.RLock, settings: Settings,
                  scope: Scope | None = None, *, cache: ResultCache | None = None,
-                 on_write: Callable[[frozenset[str]], None] | None = None) -> None:
+                 on_write: Callable[[frozenset[str]], None] | None = None,
+                 build_lock: threading.RLock | None = None) -> None:
         self._root = root
         self._lock = lock
+        self._build_lock = build_lock or lock
         self._cache = cache if cache is not None else ResultCache(MEMO_ENTRIES)
         self._on_write = on_write
-        super().__init__(CursorStore(root, lock, scope, on_write=self._written), settings)
+        super().__init__(CursorStore(root, lock, scope, on_write=self._written,
+                                     build_lock=self._build_lock), settings)
 
     def _written(self, tables: frozenset[str]) -> None:
         if tables & VERSIONED:
@@ -150,7 +175,8 @@ class ServedWorkspace(Workspace):
         """Another workspace over the same data, scope and memo on its own cursor, for a
         computation on another thread (a cursor serves one thread at a time); close it."""
         return ServedWorkspace(self._root, self._lock, self.settings, self.scope,
-                               cache=self._cache, on_write=self._on_write)
+                               cache=self._cache, on_write=self._on_write,
+                               build_lock=self._build_lock)
 
     @property
     def lock(self) -> threading.RLock:
@@ -166,17 +192,24 @@ class ServedWorkspace(Workspace):
         computed lazily from its own events."""
         return self.scope.everything and super().journeys_stored()
 
+    @property
+    def build_lock(self) -> threading.RLock:
+        """The server's build lock (re-entrant): taken before the write lock, never after."""
+        return self._build_lock
+
     def journey_events(self) -> ir.Table:
-        """The journeys under the write lock, so the cache has one builder at a time."""
-        with self._lock:
+        """The journeys under the build lock, so the cache has one builder at a time (the
+        collector goes on writing meanwhile)."""
+        with self._build_lock:
             return super().journey_events()
 
     def refresh(self, *, force: bool = False) -> None:
-        with self._lock:
+        with self._build_lock:
             if self.scope.everything:
                 super().refresh(force=force)
                 return
-            whole = Workspace(CursorStore(self._root, self._lock), self.settings)
+            whole = Workspace(CursorStore(self._root, self._lock,
+                                          build_lock=self._build_lock), self.settings)
             try:
                 whole.refresh(force=force)
             finally:

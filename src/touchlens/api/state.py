@@ -38,7 +38,10 @@ class AppState:
     def __init__(self, settings: ApiSettings) -> None:
         self.settings = settings
         self.root = Workspace.open(settings.db)
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # data writes (the collector's, an erasure's)
+        # rebuilds of derived tables (identity map, journey caches): the collector does not
+        # wait for them; taken before ``lock`` where both are needed (served.py)
+        self.build_lock = threading.RLock()
         self.cache = ResultCache(settings.cache_entries, settings.max_lag_s)
         self.keys = VerifiedKeys()
         self.sessions = SessionStore(hours=settings.session_hours,
@@ -118,7 +121,8 @@ class AppState:
     def workspace(self, scope: Scope | None = None) -> Iterator[ServedWorkspace]:
         """A workspace on its own cursor, narrowed to ``scope``, closed after use."""
         ws = ServedWorkspace(self.root.store, self.lock, self.root.settings, scope,
-                             cache=self.cache, on_write=self._written)
+                             cache=self.cache, on_write=self._written,
+                             build_lock=self.build_lock)
         try:
             yield ws
         finally:

@@ -71,7 +71,9 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _erase(state: State, body: EraseRequest, actor: str) -> EraseReceipt:
-    with state.lock, acting_as(actor), state.workspace() as ws:
+    # the build lock first: no rebuild of the identity map or journeys from a snapshot
+    # that still holds the person may commit after the erasure
+    with state.build_lock, state.lock, acting_as(actor), state.workspace() as ws:
         receipt = ws.erase(customer=body.customer, email=body.email, phone=body.phone,
                            dry_run=body.dry_run)
     if not body.dry_run:
