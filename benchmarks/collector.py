@@ -30,6 +30,12 @@ times requests the load generator does not collect garbage (its full collections
 Prints events/s (accepted + duplicates + rejected per wall second, while sending) and the
 p50/p99 request latency. Goal (issue 7): >= 5,000 events/s, p99 < 50 ms, on 2 cores.
 
+``--rebuild``: as the timed batches start, another client reads the journeys
+(``GET /v1/journeys``), which rebuilds the identity map and the journey cache for the
+warm-up's events — over a minute on a 10M-event workspace (``--db``). The table adds how
+long that read took and the p99 of the requests sent while it ran: the collector should not
+wait for it.
+
 Also printed: the server process's CPU per request while sending (all its threads, from
 ``/proc``), and the writer thread's own account (commits, requests per commit, CPU and wall
 ms per commit, over the whole run including the warm-up), which the server logs at shutdown.
@@ -50,6 +56,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -101,11 +108,12 @@ def _batches(n_requests: int, size: int, bad: float, dup: float, seed: int) -> l
 
 
 async def _send(url: str, key: str, batches: list[list[dict]], concurrency: int
-                ) -> tuple[list[float], list[dict], float]:
+                ) -> tuple[list[float], list[dict], float, list[float]]:
     queue: asyncio.Queue = asyncio.Queue()
     for b in batches:  # encoded up front: the generator shares the 2 cores with the server
         queue.put_nowait(json.dumps(b).encode())
     latencies: list[float] = []
+    sent_at: list[float] = []
     answers: list[dict] = []
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -117,13 +125,14 @@ async def _send(url: str, key: str, batches: list[list[dict]], concurrency: int
                 t0 = time.perf_counter()
                 r = await _post(client, batch)
                 latencies.append(time.perf_counter() - t0)
+                sent_at.append(t0)
                 r.raise_for_status()
                 answers.append(r.json())
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - started
-    return latencies, answers, wall
+    return latencies, answers, wall, sent_at
 
 
 async def _post(client: httpx.AsyncClient, body: bytes) -> httpx.Response:
@@ -137,10 +146,11 @@ async def _post(client: httpx.AsyncClient, body: bytes) -> httpx.Response:
 
 
 async def _send_open(url: str, key: str, batches: list[list[dict]], rate: float
-                     ) -> tuple[list[float], list[dict], float]:
+                     ) -> tuple[list[float], list[dict], float, list[float]]:
     """Batch i sent at start + i / rate (open loop); latency from that scheduled time."""
     bodies = [json.dumps(b).encode() for b in batches]
     latencies: list[float] = []
+    sent_at: list[float] = []
     answers: list[dict] = []
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
@@ -153,12 +163,13 @@ async def _send_open(url: str, key: str, batches: list[list[dict]], rate: float
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
             r = await _post(client, body)
             latencies.append(time.perf_counter() - due)
+            sent_at.append(due)
             r.raise_for_status()
             answers.append(r.json())
 
         await asyncio.gather(*(one(i, b) for i, b in enumerate(bodies)))
         wall = time.perf_counter() - started
-    return latencies, answers, wall
+    return latencies, answers, wall, sent_at
 
 
 def _counts(db: Path) -> tuple[int, int]:
@@ -221,6 +232,33 @@ def _client_gc_paused() -> Iterator[None]:
         gc.unfreeze()
 
 
+class Rebuild:
+    """A journeys read in a thread, timed (it rebuilds the derived tables first)."""
+
+    def __init__(self, url: str, key: str) -> None:
+        self.started = self.ended = 0.0
+        self.status: int | None = None
+        self._thread = threading.Thread(target=self._run, args=(url, key), daemon=True)
+
+    def _run(self, url: str, key: str) -> None:
+        self.started = time.perf_counter()
+        try:
+            r = httpx.get(url + "/v1/journeys", params={"limit": 1}, timeout=900,
+                          headers={"Authorization": f"Bearer {key}"})
+            self.status = r.status_code
+        finally:
+            self.ended = time.perf_counter()
+
+    def start(self) -> Rebuild:
+        self._thread.start()
+        while not self.started:
+            time.sleep(0.001)
+        return self
+
+    def join(self) -> None:
+        self._thread.join()
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -239,6 +277,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--db", type=Path, help="start from a copy of this workspace")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="rebuild the journeys (another client's read) while sending")
     args = parser.parse_args()
     every = _batches(args.warmup + args.requests, args.batch, args.bad, args.dup, args.seed)
     warm, batches = every[:args.warmup], every[args.warmup:]
@@ -248,6 +288,7 @@ def main() -> None:
             shutil.copy(args.db, db)
         with Workspace.open(db) as ws:
             key, _ = create_key(ws, "write", "benchmark")
+            read_key, _ = create_key(ws, "read", "benchmark")
         events_before, quarantine_before = _counts(db)
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
@@ -258,13 +299,16 @@ def main() -> None:
                                     stderr=server_log)
             try:
                 _wait_ready(url, proc)
-                _, warm_answers, _ = asyncio.run(_send(url, key, warm, args.concurrency))
+                _, warm_answers, _, _ = asyncio.run(_send(url, key, warm, args.concurrency))
                 cpu_before = _cpu_s(proc.pid)
+                rebuild = Rebuild(url, read_key).start() if args.rebuild else None
                 with _client_gc_paused():
-                    latencies, answers, wall = asyncio.run(
+                    latencies, answers, wall, sent_at = asyncio.run(
                         _send_open(url, key, batches, args.rate) if args.rate > 0
                         else _send(url, key, batches, args.concurrency))
                 cpu_after = _cpu_s(proc.pid)
+                if rebuild is not None:
+                    rebuild.join()
                 answers += warm_answers
             finally:
                 proc.terminate()
@@ -297,6 +341,14 @@ def main() -> None:
                   server_cpu, *_writer_account(server_stderr))
     console = Console(width=200)
     console.print(table)
+    if rebuild is not None:
+        during = [lat for lat, t in zip(latencies, sent_at, strict=True)
+                  if rebuild.started <= t <= rebuild.ended]
+        console.print(
+            f"journeys read (rebuild): {rebuild.ended - rebuild.started:.1f} s, HTTP "
+            f"{rebuild.status}; {len(during)} of {len(batches)} requests due while it ran"
+            + (f": p50 {1000 * _pct(during, 0.5):.1f} ms, p99 {1000 * _pct(during, 0.99):.1f}"
+               f" ms, max {1000 * max(during):.1f} ms" if during else ""))
     if proc.returncode not in (0, -15):  # -15: stopped by our SIGTERM
         console.print(server_stderr[-3000:], markup=False, highlight=False)
     for name, ok in checks.items():
