@@ -7,6 +7,7 @@ expressions, so the same methods run on DuckDB (``Workspace.open``) and Spark
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from touchlens import metrics as M
 from touchlens.config import Settings, default_db_path
 from touchlens.errors import ConfigError
 from touchlens.io import Mapping, ingest_path, ingest_table
+from touchlens.journeys import incremental
 from touchlens.journeys.catalogue import touchpoint_usage
 from touchlens.store import Store
 from touchlens.store.schema import JOURNEY_CACHE, JOURNEYS_CACHE
@@ -33,6 +35,7 @@ from touchlens.workspace_methods import (
     VoiceOfCustomerMethods,
 )
 
+log = logging.getLogger(__name__)
 JOURNEY_CACHE_KEY = "journey_cache_key"
 JOURNEY_CACHE_FORMAT = 3  # 2: + the one-row-per-journey table, 3: + _step; older: rebuilt
 
@@ -126,21 +129,41 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
     # -- derived tables ------------------------------------------------------------------
     def refresh(self, *, force: bool = False) -> None:
         """Rebuild the stitched identity map if new events or identities arrived (or
-        ``force``); the journey cache is then rebuilt on its next use."""
+        ``force``); the journey cache is then rebuilt on its next use. When events were only
+        appended since the stored journeys were built, the map and the journeys of the
+        customers those events touch are updated in place instead
+        (:mod:`touchlens.journeys.incremental`; same result)."""
         if not force and self.store.get_meta("identity_map_stale") != "1":
             return
         # Marked fresh *before* the build reads the events: events written meanwhile by
         # another cursor (a served collector does not wait for builds) mark it stale again,
         # so the next refresh stitches them. Marked after, they would pass for stitched.
-        self.store.set_meta(JOURNEY_CACHE_KEY, "")
         self.store.set_meta("identity_map_stale", "0")
         try:
+            if not force and self._journeys_current() and self._refresh_appended():
+                return
+            self.store.set_meta(JOURNEY_CACHE_KEY, "")
             expr = J.stitch(self.store, self.store.table("events"),
                             self.store.table("identities"))
             self.store.replace("identity_map", expr)
         except BaseException:
             self.store.set_meta("identity_map_stale", "1")
             raise
+
+    def _refresh_appended(self) -> bool:
+        """The incremental update; False (full rebuild) when it does not apply or fails —
+        a failed update is rolled back and logged, the full rebuild is always right."""
+        try:
+            return incremental.refresh(self.store, self.settings.lookback_days)
+        except Exception:
+            log.warning("incremental journey update failed; rebuilding", exc_info=True)
+            return False
+
+    def _journeys_current(self) -> bool:
+        """Whether the stored journey tables were built with the current settings (their
+        data may lag behind new events)."""
+        return (self.journeys_stored()
+                and self.store.get_meta(JOURNEY_CACHE_KEY) == self._journey_cache_key())
 
     def events(self) -> ir.Table:
         """Events with stitched ``customer_id`` (Ibis table, lazy; the columns of
@@ -186,6 +209,7 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
             self.store.replace(JOURNEY_CACHE, J.journey_events(events,
                                                                self.settings.lookback_days))
             self.store.replace(JOURNEYS_CACHE, J.journeys(self.store.table(JOURNEY_CACHE)))
+            self.store.set_meta(incremental.FINGERPRINT_KEY, incremental.fingerprint(self.store))
             self.store.set_meta(JOURNEY_CACHE_KEY, key)
         return self.store.table(JOURNEY_CACHE)
 

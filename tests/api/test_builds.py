@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 import pytest
@@ -22,6 +23,7 @@ import pytest
 from touchlens import journeys as J
 from touchlens.api.security import create_key
 from touchlens.api.served import CursorStore
+from touchlens.journeys import incremental
 from touchlens.store.erase import resolve, scan
 from touchlens.store.schema import JOURNEY_CACHE
 from touchlens.workspace import Workspace
@@ -138,7 +140,8 @@ def test_the_collector_stores_events_while_the_journeys_are_rebuilt(served, monk
     assert _build(state)() == n_before + 1
 
 
-def test_an_erasure_waits_for_a_running_build(served, monkeypatch) -> None:
+@pytest.mark.parametrize("build", ["full", "incremental"])
+def test_an_erasure_waits_for_a_running_build(served, monkeypatch, build) -> None:
     state = served.client.app.state.touchlens
     with state.workspace() as ws:
         key, _ = create_key(ws, "admin", "dpo")
@@ -148,20 +151,25 @@ def test_an_erasure_waits_for_a_running_build(served, monkeypatch) -> None:
                                    .distinct().order_by("customer_id").limit(1))
                   ["customer_id"].iloc[0])
         ids = resolve(ws.store, [("customer", who)])
+        if build == "full":  # not updated in place: rebuilt from scratch
+            ws.store.set_meta(incremental.FINGERPRINT_KEY, "")
     hold = Hold()
-    real_replace = CursorStore.replace
+    step = "replace" if build == "full" else "insert_select"
+    real_step = getattr(CursorStore, step)
 
-    def replace(self: CursorStore, name: str, obj: Any) -> None:
+    def held(self: CursorStore, name: str, obj: Any) -> None:
         if name == JOURNEY_CACHE and isinstance(obj, ir.Table):
             obj = obj.to_pyarrow()  # read before the erasure…
             hold.pause()
-        real_replace(self, name, obj)  # … written after it, if the erasure did not wait
+            if step == "insert_select":
+                obj = ibis.memtable(obj)
+        real_step(self, name, obj)  # … written after it, if the erasure did not wait
 
-    monkeypatch.setattr(CursorStore, "replace", replace)
-    # new events make the journeys stale; the build reads the person's events and holds
-    served.client.post("/v1/events", json=[_event("x-1", customer_id="C-other")],
+    monkeypatch.setattr(CursorStore, step, held)
+    # a new event of the person makes the journeys stale; the build reads their events
+    served.client.post("/v1/events", json=[_event("x-1", customer_id=who)],
                        headers=served.write)
-    builder, _ = _in_thread(_build(state))
+    builder, built = _in_thread(_build(state))
     assert hold.entered.wait(WAIT_S)
     eraser, erased = _in_thread(lambda: served.client.post(
         "/v1/erase", json={"customer": who}, headers={"Authorization": f"Bearer {key}"}))
@@ -170,8 +178,9 @@ def test_an_erasure_waits_for_a_running_build(served, monkeypatch) -> None:
     hold.go.set()
     builder.join(WAIT_S)
     eraser.join(WAIT_S)
+    assert isinstance(built[0], int), built
     assert not eraser.is_alive() and erased[0].status_code == 200, erased
-    monkeypatch.setattr(CursorStore, "replace", real_replace)
+    monkeypatch.setattr(CursorStore, step, real_step)
     with state.workspace() as ws:
         assert scan(ws.store, ids) == {}  # not in the journey cache the build wrote
 

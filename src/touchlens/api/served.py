@@ -127,6 +127,20 @@ class CursorStore(Store):
             finally:
                 self._wrote(name)
 
+    def insert_select(self, name: str, expr: ir.Table) -> None:
+        with self._build_lock if built(name) else self._lock:
+            try:
+                super().insert_select(name, expr)
+            finally:
+                self._wrote(name)
+
+    def delete_in(self, name: str, column: str, keys: ir.Table) -> int:
+        with self._build_lock if built(name) else self._lock:
+            try:
+                return super().delete_in(name, column, keys)
+            finally:
+                self._wrote(name)
+
     def replace(self, name: str, obj: ir.Table | pa.Table) -> None:
         with self._build_lock if built(name) else self._lock:
             try:

@@ -387,6 +387,33 @@ class Store:
         keep = t.filter(~t[column].isin(values) | t[column].isnull())
         self.replace(name, keep)
 
+    def insert_select(self, name: str, expr: ir.Table) -> None:
+        """Append the rows of ``expr`` to the table ``name``, matched by column name (DuckDB
+        only: incremental updates of a derived table, inside the caller's transaction)."""
+        self._duckdb_only("insert_select")
+        try:
+            self.con.con.execute(f"INSERT INTO {_quote(name)} BY NAME {_typed_select(expr)}")
+        except Exception as exc:
+            raise StoreError(f"appending to {name} failed: {exc}") from exc
+
+    def delete_in(self, name: str, column: str, keys: ir.Table) -> int:
+        """Delete the rows of ``name`` whose ``column`` is among the values of ``keys``' one
+        column (DuckDB only); returns how many went."""
+        self._duckdb_only("delete_in")
+        (key,) = keys.columns
+        sql = ibis.to_sql(keys, dialect="duckdb")
+        try:
+            row = self.con.con.execute(
+                f"DELETE FROM {_quote(name)} WHERE {_quote(column)} IN "
+                f"(SELECT {_quote(key)} FROM ({sql}) AS _keys)").fetchone()
+        except Exception as exc:
+            raise StoreError(f"deleting from {name} failed: {exc}") from exc
+        return int(row[0]) if row else 0
+
+    def _duckdb_only(self, what: str) -> None:
+        if self.engine != "duckdb":
+            raise StoreError(f"{what} is implemented for DuckDB only")
+
     def replace(self, name: str, obj: ir.Table | pa.Table) -> None:
         """Replace a (derived) table with the rows of an expression or Arrow table."""
         try:
