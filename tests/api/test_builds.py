@@ -11,8 +11,10 @@ the waits have generous timeouts so that a regression fails instead of hanging.
 
 from __future__ import annotations
 
+import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -28,7 +30,18 @@ from touchlens.store.erase import resolve, scan
 from touchlens.store.schema import JOURNEY_CACHE
 from touchlens.workspace import Workspace
 
+from .conftest import Served, open_served
+
 WAIT_S = 30.0
+
+
+@pytest.fixture
+def served_now(template_db: Path, tmp_path: Path) -> Iterator[Served]:
+    """``served`` publishing every append at once (``max_lag_s`` = 0): a read right after
+    new events sees them."""
+    db = tmp_path / "ws.duckdb"
+    shutil.copy(template_db, db)
+    yield from open_served(db, max_lag_s=0)
 
 
 class Hold:
@@ -69,8 +82,9 @@ def _event(event_id: str, **fields: Any) -> dict[str, Any]:
             "touchpoint": "product_page", "event_type": "page_view", **fields}
 
 
-def test_the_collector_stores_events_while_the_identity_map_is_rebuilt(served, monkeypatch
+def test_the_collector_stores_events_while_the_identity_map_is_rebuilt(served_now, monkeypatch
                                                                        ) -> None:
+    served = served_now
     state = served.client.app.state.touchlens
     hold = Hold()
     real_stitch = J.stitch
@@ -109,8 +123,9 @@ def test_the_collector_stores_events_while_the_identity_map_is_rebuilt(served, m
         "b-1": "C-late", "b-2": "C-late"}
 
 
-def test_the_collector_stores_events_while_the_journeys_are_rebuilt(served, monkeypatch
+def test_the_collector_stores_events_while_the_journeys_are_rebuilt(served_now, monkeypatch
                                                                     ) -> None:
+    served = served_now
     state = served.client.app.state.touchlens
     hold = Hold()
     real_replace = CursorStore.replace
@@ -183,6 +198,32 @@ def test_an_erasure_waits_for_a_running_build(served, monkeypatch, build) -> Non
     monkeypatch.setattr(CursorStore, step, real_step)
     with state.workspace() as ws:
         assert scan(ws.store, ids) == {}  # not in the journey cache the build wrote
+
+
+def test_appends_the_published_version_lacks_trigger_no_rebuild(served, monkeypatch
+                                                               ) -> None:
+    """With ``max_lag_s`` > 0 (the default, 10 s) results lag the collector's appends by up
+    to that long: reads in between use the derived tables built for the published version
+    instead of rebuilding them on every read while events stream in."""
+    state = served.client.app.state.touchlens
+    calls: list[int] = []
+    real = Workspace.refresh
+
+    def counted(self: Workspace, *, force: bool = False) -> None:
+        calls.append(1)
+        real(self, force=force)
+
+    monkeypatch.setattr(Workspace, "refresh", counted)
+    assert _build(state)() > 0 and calls == [1]  # first read: built
+    served.client.post("/v1/events", json=[_event("l-1", customer_id="C-lag")],
+                       headers=served.write)  # after a quiet spell: published at once
+    n = _build(state)()
+    assert calls == [1, 1]  # the new version: brought up to date
+    served.client.post("/v1/events", json=[_event("l-2", customer_id="C-lag")],
+                       headers=served.write)  # within max_lag_s of the last version
+    assert _build(state)() == n and calls == [1, 1]  # not rebuilt for it
+    state.cache.bump()  # the next version (any other write publishes at once)
+    assert _build(state)() == n + 1 and calls == [1, 1, 1]
 
 
 def test_a_plain_workspace_marks_the_map_stale_again_when_a_build_fails(tmp_path,

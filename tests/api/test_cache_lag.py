@@ -358,3 +358,22 @@ def test_after_an_erasure_nothing_earlier_is_shown(template_db: Path, tmp_path: 
         r = _chart(served)
         assert earlier.STALE_HEADER not in r.headers
         assert "lag_probe" not in r.text
+
+
+def test_derived_data_read_after_a_publication_holds_that_version() -> None:
+    clock = Clock()
+    cache = ResultCache(8, max_lag_s=10, clock=clock)
+    assert not cache.holds_published(None)  # never built
+    cache.appended()  # published at once (quiet before)
+    assert not cache.holds_published(clock.now - 1)  # read before it
+    assert cache.holds_published(clock.now)
+    read_at = cache.now()
+    clock.now += 3
+    cache.appended()  # pending: the published version is still the one read
+    assert cache.holds_published(read_at)
+    clock.now += 7  # due: the next version holds the pending appends
+    assert not cache.holds_published(read_at)
+    read_at = cache.now()
+    clock.now += 1
+    cache.bump()  # any other write publishes at once
+    assert not cache.holds_published(read_at)

@@ -54,10 +54,25 @@ class ResultCache:
         self._cleared_at = 0  # the version published by the last other write
         self._refreshing: set[tuple] = set()  # keys computed in the background now
         self.published_wall = datetime.now(UTC)  # when the current version was published
+        # when the snapshot of the last refresh of the derived tables was taken (:meth:`now`;
+        # set by touchlens.api.served, under the server's build lock)
+        self.built_from: float | None = None
 
     @property
     def max_lag_s(self) -> float:
         return self._max_lag
+
+    def now(self) -> float:
+        """This cache's clock (monotonic seconds)."""
+        return self._clock()
+
+    def holds_published(self, snapshot_at: float | None) -> bool:
+        """Whether data read at ``snapshot_at`` (:meth:`now`) holds everything the published
+        version does: it was read after that version was published. Derived tables built so
+        need no rebuild for this version, whatever the collector appended since."""
+        with self._lock:
+            self._publish_if_due()
+            return snapshot_at is not None and snapshot_at >= self._published_at
 
     def freshness(self) -> tuple[int, datetime, bool]:
         """(published version, when it was published (UTC), whether appends are waiting for

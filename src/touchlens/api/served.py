@@ -218,13 +218,22 @@ class ServedWorkspace(Workspace):
             return super().journey_events()
 
     def refresh(self, *, force: bool = False) -> None:
+        """Bring the identity map (and with it the journeys) up to the data version the
+        cache publishes: not again for the collector's appends that version does not hold
+        yet — results lag them by up to ``max_lag_s`` anyway, and rebuilding on every read
+        while events stream in kept the cores busy (each of the dashboard's prefetched
+        panels rebuilt the journeys again)."""
         with self._build_lock:
+            if not force and self._cache.holds_published(self._cache.built_from):
+                return
+            started = self._cache.now()
             if self.scope.everything:
                 super().refresh(force=force)
-                return
-            whole = Workspace(CursorStore(self._root, self._lock,
-                                          build_lock=self._build_lock), self.settings)
-            try:
-                whole.refresh(force=force)
-            finally:
-                whole.close()
+            else:
+                whole = Workspace(CursorStore(self._root, self._lock,
+                                              build_lock=self._build_lock), self.settings)
+                try:
+                    whole.refresh(force=force)
+                finally:
+                    whole.close()
+            self._cache.built_from = started
