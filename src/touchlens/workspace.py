@@ -209,6 +209,7 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
             self.store.replace(JOURNEY_CACHE, J.journey_events(events,
                                                                self.settings.lookback_days))
             self.store.replace(JOURNEYS_CACHE, J.journeys(self.store.table(JOURNEY_CACHE)))
+            self.store.set_meta(incremental.CHECKED_KEY, "0")
             self.store.set_meta(incremental.FINGERPRINT_KEY, incremental.fingerprint(self.store))
             self.store.set_meta(JOURNEY_CACHE_KEY, key)
         return self.store.table(JOURNEY_CACHE)

@@ -170,3 +170,28 @@ def test_a_failed_update_is_rolled_back_and_rebuilt(tmp_path, world, monkeypatch
         rebuilt = _stored(ws)
         assert not ws.store.con.list_tables(like=f"^{incremental.WORK}")
     _assert_same(rebuilt, _full(tmp_path / "full.duckdb", world.identities, events))
+
+
+def test_the_cache_is_checked_against_the_map_once_after_a_full_build(tmp_path, world, taken,
+                                                                     monkeypatch) -> None:
+    checks: list[int] = []
+    real = incremental._unstitched
+
+    def counted(*args: object) -> object:
+        checks.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(incremental, "_unstitched", counted)
+    events = world.events
+    part = pa.array(np.arange(events.num_rows) % 40)
+    first, second = pa.compute.equal(part, 0), pa.compute.equal(part, 1)
+    base = events.filter(pa.compute.greater(part, 1))
+    with _open(tmp_path / "inc.duckdb") as ws:
+        ws.ingest_arrow(world.identities, "identities")
+        ws.ingest_arrow(base, "events")
+        _stored(ws)
+        for late in (first, second):
+            ws.ingest_arrow(events.filter(late), "events")
+            updated = _stored(ws)
+    assert taken == [True, True] and checks == [1]
+    _assert_same(updated, _full(tmp_path / "full.duckdb", world.identities, events))

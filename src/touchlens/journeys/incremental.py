@@ -34,6 +34,9 @@ from touchlens.store import Store
 from touchlens.store.schema import JOURNEY_CACHE, JOURNEYS_CACHE
 
 FINGERPRINT_KEY = "journey_cache_fingerprint"
+# "1" once an update has made every cached event agree with the map (see _unstitched):
+# from then on each update keeps it so, and only a full build sets it back to "0"
+CHECKED_KEY = "journey_cache_checked"
 WORK = "_journeys_inc"
 MAX_SHARE = 0.05
 _PRIME = 2_147_483_647
@@ -64,16 +67,19 @@ def refresh(store: Store, lookback_days: float, *, max_share: float | None = Non
     try:
         with store.transaction():
             ev, cached = store.table("events"), store.table(JOURNEY_CACHE)
-            new = ev.anti_join(cached.select("event_id"), "event_id")
+            new = _keep(store, "new", ev.anti_join(cached.select("event_id"), "event_id"))
             n_new, n_events, n_cached = (_count(store, t) for t in (new, ev, cached))
             if n_events - n_new != n_cached or n_new > max_share * n_events:
                 raise _Rebuild
-            # with the cached events the map did not stitch (see _unstitched)
-            redo = ev.semi_join(_unstitched(cached, store.table("identity_map")), "event_id")
-            delta = _keep(store, "delta", new.union(redo))
+            delta = new
+            if store.get_meta(CHECKED_KEY) != "1":  # first update after a full build
+                redo = ev.semi_join(_unstitched(cached, store.table("identity_map")),
+                                    "event_id")
+                delta = _keep(store, "delta", new.union(redo))
             if _count(store, delta):
                 _update(store, delta, lookback_days)
             _drop_work(store)
+            store.set_meta(CHECKED_KEY, "1")
             store.set_meta(FINGERPRINT_KEY, fingerprint(store))
     except _Rebuild:
         return False
