@@ -173,8 +173,7 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         read from it instead of joining every event to the identity map again (the KPI grid
         on 10M events: ~6 s → ~3 s); the cache is not built for this."""
         resolved = self._resolved_events()
-        if self.journeys_stored() and (self.store.get_meta(JOURNEY_CACHE_KEY)
-                                       == self._journey_cache_key()):
+        if self._journeys_current():
             return self.store.table(JOURNEY_CACHE).select(*resolved.columns)
         return resolved
 

@@ -46,19 +46,19 @@ VERSIONED = frozenset(TABLES) - UNVERSIONED
 MEMO_ENTRIES = 64  # a workspace's own memo (without a server's cache)
 
 
+DERIVED = frozenset({"identity_map", JOURNEY_CACHE, JOURNEYS_CACHE})
+
+
 def built(name: str) -> bool:
     """Whether ``name`` is written only by builds (under the build lock): the derived
     tables, and work tables outside the schema (identity stitching's)."""
     return name in DERIVED or name not in TABLES
 
 
-DERIVED = frozenset({"identity_map", JOURNEY_CACHE, JOURNEYS_CACHE})
-
-
 class CursorStore(Store):
     """A :class:`Store` on a fresh cursor of ``root``'s DuckDB connection.
 
-    Writes take ``lock``, replacing a derived table (:func:`built`) takes ``build_lock``
+    Writes take ``lock``, writes to a derived table (:func:`built`) ``build_lock``
     (default: ``lock``); :meth:`table` narrows events, feedback and costs to ``scope``.
     ``on_write(tables)`` is called once a write is committed: after the outermost
     :meth:`transaction`, or after the statement outside one.
@@ -113,40 +113,35 @@ class CursorStore(Store):
         if tables and self._on_write is not None:
             self._on_write(tables)
 
-    def _insert(self, name: str, table: pa.Table, key: tuple[str, ...]) -> int:
-        with self._lock:
+    @contextlib.contextmanager
+    def _writing(self, name: str) -> Iterator[None]:
+        """Hold the lock ``name``'s writers share (the build lock for :func:`built` tables,
+        else the write lock) for one write, and report the table as written."""
+        with self._build_lock if built(name) else self._lock:
             try:
-                return super()._insert(name, table, key)
+                yield
             finally:
                 self._wrote(name)
+
+    def _insert(self, name: str, table: pa.Table, key: tuple[str, ...]) -> int:
+        with self._writing(name):
+            return super()._insert(name, table, key)
 
     def delete_where(self, name: str, column: str, values: list[Any]) -> None:
-        with self._lock:
-            try:
-                super().delete_where(name, column, values)
-            finally:
-                self._wrote(name)
+        with self._writing(name):
+            super().delete_where(name, column, values)
 
     def insert_select(self, name: str, expr: ir.Table) -> None:
-        with self._build_lock if built(name) else self._lock:
-            try:
-                super().insert_select(name, expr)
-            finally:
-                self._wrote(name)
+        with self._writing(name):
+            super().insert_select(name, expr)
 
     def delete_in(self, name: str, column: str, keys: ir.Table) -> int:
-        with self._build_lock if built(name) else self._lock:
-            try:
-                return super().delete_in(name, column, keys)
-            finally:
-                self._wrote(name)
+        with self._writing(name):
+            return super().delete_in(name, column, keys)
 
     def replace(self, name: str, obj: ir.Table | pa.Table) -> None:
-        with self._build_lock if built(name) else self._lock:
-            try:
-                super().replace(name, obj)
-            finally:
-                self._wrote(name)
+        with self._writing(name):
+            super().replace(name, obj)
 
 
 class ServedWorkspace(Workspace):
@@ -205,11 +200,6 @@ class ServedWorkspace(Workspace):
         """A scoped key never uses or builds the whole-workspace cache: its journeys are
         computed lazily from its own events."""
         return self.scope.everything and super().journeys_stored()
-
-    @property
-    def build_lock(self) -> threading.RLock:
-        """The server's build lock (re-entrant): taken before the write lock, never after."""
-        return self._build_lock
 
     def journey_events(self) -> ir.Table:
         """The journeys under the build lock, so the cache has one builder at a time (the

@@ -68,7 +68,7 @@ def refresh(store: Store, lookback_days: float, *, max_share: float | None = Non
         with store.transaction():
             ev, cached = store.table("events"), store.table(JOURNEY_CACHE)
             new = _keep(store, "new", ev.anti_join(cached.select("event_id"), "event_id"))
-            n_new, n_events, n_cached = (_count(store, t) for t in (new, ev, cached))
+            n_new, n_events, n_cached = (int(store.scalar(t.count())) for t in (new, ev, cached))
             if n_events - n_new != n_cached or n_new > max_share * n_events:
                 raise _Rebuild
             delta = new
@@ -76,7 +76,7 @@ def refresh(store: Store, lookback_days: float, *, max_share: float | None = Non
                 redo = ev.semi_join(_unstitched(cached, store.table("identity_map")),
                                     "event_id")
                 delta = _keep(store, "delta", new.union(redo))
-            if _count(store, delta):
+            if store.scalar(delta.count()):
                 _update(store, delta, lookback_days)
             _drop_work(store)
             store.set_meta(CHECKED_KEY, "1")
@@ -153,10 +153,6 @@ def _keep(store: Store, name: str, expr: ir.Table) -> ir.Table:
     """``expr`` stored as a work table (read once, used several times)."""
     store.replace(f"{WORK}_{name}", expr)
     return store.table(f"{WORK}_{name}")
-
-
-def _count(store: Store, table: ir.Table) -> int:
-    return int(store.execute(table.count().name("n").as_table())["n"].iloc[0])
 
 
 def _drop_work(store: Store) -> None:
