@@ -126,3 +126,33 @@ def test_a_result_computed_across_a_write_is_not_kept() -> None:
 
     assert cache.get_or_compute(("k",), during_a_write) == "stale"
     assert cache.get_or_compute(("k",), lambda: "fresh") == "fresh"
+
+
+def test_the_catalogue_is_computed_once_per_version_and_copied(served, monkeypatch) -> None:
+    """Every request and analysis of a data version shares one catalogue (the filters, the
+    journey map and the recommendations all need it); a caller changing its copy changes
+    nobody else's, and collected events with a new touchpoint are in the next version's."""
+    from touchlens.workspace import Workspace
+
+    state = served.client.app.state.touchlens
+    calls: list[int] = []
+    original = Workspace.touchpoints
+
+    def counted(ws):
+        calls.append(1)
+        return original(ws)
+
+    monkeypatch.setattr(Workspace, "touchpoints", counted)
+    with state.workspace() as ws:
+        first = ws.touchpoints()
+        first["touchpoint"] = "changed by a caller"
+    with state.workspace() as other:
+        again = other.touchpoints()
+    assert len(calls) == 1 and "changed by a caller" not in set(again["touchpoint"])
+    assert "memo_catalogue" not in set(again["touchpoint"])
+    batch = [_event("memo-cat", "memo-cat-customer", touchpoint="memo_catalogue")]
+    r = served.client.post("/v1/events", json=batch, headers=served.write)
+    assert r.json()["accepted"] == 1
+    with state.workspace() as ws:
+        assert "memo_catalogue" in set(ws.touchpoints()["touchpoint"])
+    assert len(calls) == 2

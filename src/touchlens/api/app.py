@@ -6,6 +6,7 @@ the workspace, the writer thread and the sessions live from startup to shutdown 
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from touchlens.api.routers import (
 )
 from touchlens.api.settings import ApiSettings
 from touchlens.api.state import AppState
+from touchlens.charts.theme import preload as preload_charts
 
 DESCRIPTION = """Customer touchpoints over HTTP.
 
@@ -45,9 +47,21 @@ Send the key as `Authorization: Bearer <key>` (or `X-API-Key`). Create keys with
 """
 
 
+# What the first analyses would import on their first request (the library imports its
+# analytics lazily, for a quick CLI): ~0.5 s of a fresh server's first page, under the GIL
+# with the page's other requests. Imported when the app is built instead, and Plotly's
+# validators built (charts.theme.preload).
+ANALYTICS_MODULES = ("touchlens.attribution", "touchlens.voc", "touchlens.loyalty",
+                     "touchlens.insights.service", "touchlens.monitoring", "touchlens.aivis",
+                     "plotly.offline", "pyarrow.dataset", "ibis.backends.duckdb.converter")
+
+
 def create_app(settings: ApiSettings, *, warm: bool = False) -> FastAPI:
     """Build the app for ``settings``. ``warm`` precomputes the dashboard's default views in a
     background thread at startup (what ``touchlens serve`` does)."""
+    for module in ANALYTICS_MODULES:
+        importlib.import_module(module)
+    preload_charts()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 import pyarrow as pa
 
 from touchlens.api.cache import ResultCache
@@ -70,7 +71,8 @@ class CursorStore(Store):
         cursor = root.con.con.cursor()
         cursor.execute("SET TimeZone='UTC'")
         cursor.execute("SET enable_progress_bar=false")  # no terminal bars from a server
-        super().__init__(ibis.duckdb.from_connection(cursor), "duckdb")
+        super().__init__(ibis.duckdb.from_connection(cursor), "duckdb",
+                         schemas=root._schemas)  # one schema cache per database
         self._lock = lock
         self._build_lock = build_lock or lock
         self.scope = scope or Scope()
@@ -179,6 +181,12 @@ class ServedWorkspace(Workspace):
         quote) computed once for every analysis and request that needs it, until the next
         write. ``params`` must hold every argument the result depends on."""
         return self._cache.get_or_compute(("memo", name, self.scope.key(), params), compute)
+
+    def touchpoints(self) -> pd.DataFrame:
+        """The catalogue, computed once per data version and scope for every request and
+        analysis that needs it (the filters, the journey map, the recommendations' checks);
+        each caller gets its own copy."""
+        return self.memo("touchpoints", (), super().touchpoints).copy()
 
     def sibling(self) -> ServedWorkspace:
         """Another workspace over the same data, scope and memo on its own cursor, for a

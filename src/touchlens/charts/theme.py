@@ -39,3 +39,24 @@ def empty(message: str, *, height: int = 240) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return style(fig, height=height)
+
+
+def preload() -> None:
+    """Build and serialise one throw-away figure with every kind of trace, shape and axis the
+    builders use. Plotly imports and builds its validators on first use (~0.2 s for the
+    journey map's first drawing); a server calls this at start instead of on a first page."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, specs=[[{"secondary_y": True}, {}]])
+    fig.add_bar(x=[1], y=[1], marker={"color": [1], "colorscale": "Blues"}, row=1, col=1)
+    fig.add_scatter(x=[1], y=[1], mode="lines+markers", secondary_y=True, row=1, col=1)
+    fig.add_histogram(x=[1.0], row=1, col=2)
+    fig.add_vrect(x0=0, x1=1, fillcolor=ACCENT, opacity=0.1, line_width=0,
+                  annotation_text="stage", row=1, col=1)
+    fig.add_hline(y=0, line_dash="dot")
+    fig.add_annotation(text="·", x=1, y=1, showarrow=True)
+    for trace in (go.Sankey(node={"label": ["a", "b"]}, link={"source": [0], "target": [1],
+                                                               "value": [1]}),
+                  go.Heatmap(z=[[1]]), go.Funnel(y=["a"], x=[1])):
+        go.Figure(trace).to_json()
+    style(fig, title="·").to_json()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
@@ -37,6 +38,10 @@ DUCK_TYPES = {
 
 
 ATTACHABLE = ("events", "feedback", "costs", "identities")
+# Tables whose columns only this package's code sets (created by ensure_schema, or derived
+# tables of fixed format): their DuckDB schemas are read once per database, not on every
+# Store.table (a DESCRIBE each: ~0.1 s of a page's requests on a fresh server).
+FIXED_SCHEMAS = frozenset(S.TABLES) | {S.JOURNEY_CACHE, S.JOURNEYS_CACHE}
 _IMMUTABLE_META = ("pii_salt", "schema_version")  # safe to cache: never change once written
 _VALUES_ROWS = 16  # appends up to this many rows go as INSERT … VALUES (cheaper than a view)
 
@@ -72,11 +77,14 @@ class Store:
     """
 
     def __init__(self, con: Any, engine: str, *, session: Any = None,
-                 owns_session: bool = False) -> None:
+                 owns_session: bool = False, schemas: dict[str, Any] | None = None) -> None:
         self.con = con
         self.engine = engine
         self.session = session
         self.owns_session = owns_session
+        # FIXED_SCHEMAS' schemas as read (name -> ibis Schema), shared with the stores on
+        # cursors of the same connection (touchlens.api.served.CursorStore)
+        self._schemas: dict[str, Any] = {} if schemas is None else schemas
         self._attached: set[str] | None = None
         self._meta_cache: dict[str, str] = {}
         self._tx_meta: dict[str, str] | None = None  # meta as this transaction sees it
@@ -214,12 +222,31 @@ class Store:
     # -- reading -------------------------------------------------------------------------
     def table(self, name: str) -> ir.Table:
         """A workspace table, including Parquet attached in place (see store.attach)."""
-        stored = self.con.table(name)
+        stored = self._stored(name)
         if name in ATTACHABLE and name in self.attached:
             from touchlens.store.attach import with_attached
 
             return with_attached(self, name, stored, self.attached)
         return stored
+
+    def _stored(self, name: str) -> ir.Table:
+        """The stored table ``name``; on DuckDB the schema of a :data:`FIXED_SCHEMAS` table
+        comes from the cache after its first read (:meth:`replace` forgets it)."""
+        if self.engine != "duckdb" or name not in FIXED_SCHEMAS:
+            return self.con.table(name)
+        schema = self._schemas.get(name)
+        if schema is None:
+            stored = self.con.table(name)
+            self._schemas[name] = stored.schema()
+            return stored
+        # what ibis's Backend.table builds after its DESCRIBE (ibis is pinned exactly)
+        return ops.DatabaseTable(name, schema=schema, source=self.con,
+                                 namespace=ops.Namespace(catalog=None, database=None)
+                                 ).to_expr()
+
+    def forget_schema(self, name: str) -> None:
+        """Drop ``name``'s cached schema: its table was created, dropped or replaced."""
+        self._schemas.pop(name, None)
 
     @property
     def attached(self) -> set[str]:
@@ -449,3 +476,5 @@ class Store:
             raise
         except Exception as exc:
             raise StoreError(f"replacing {name} failed: {exc}") from exc
+        finally:  # again: a reader may have cached the old schema while it ran
+            self.forget_schema(name)
