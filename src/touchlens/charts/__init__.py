@@ -13,11 +13,11 @@ from touchlens.charts.insights import flow_sankey, funnel, recommendations, topi
 from touchlens.charts.journey_map import journey_map, journey_map_from, pain_points
 from touchlens.charts.loyalty import churn, clv_distribution, cohort_heatmap, rfm_segments
 from touchlens.charts.monitoring import KPI_METRICS, kpi_watch
-from touchlens.charts.overview import daily_outcomes, top_paths, trend
+from touchlens.charts.overview import top_paths, trend
 from touchlens.charts.theme import empty, style
 
 __all__ = ["KPI_METRICS", "ai_visibility", "attribution_models", "churn", "clv_distribution",
-           "cohort_heatmap", "cx_scores", "daily_outcomes", "empty", "flow_sankey", "flows",
+           "cohort_heatmap", "cx_scores", "empty", "flow_sankey", "flows",
            "funnel", "journey_map", "journey_map_from", "kpi_watch", "pain_points",
            "reallocation", "recommendations", "rfm_segments", "scorecard_metric", "style",
            "top_paths", "topics", "trend"]

@@ -10,12 +10,15 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from touchlens.io.pii import mask_text
 from touchlens.workspace import Workspace
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 ALL_PATHS = 10**9  # top_paths(top=ALL_PATHS) returns every distinct path
 # Models on the attribution page: fast on the demo workspace (about 3 s for all seven, cold).
@@ -54,27 +57,44 @@ def _num(value: Any) -> float | None:
     return None if math.isnan(value) else value
 
 
-def journey_outcomes(ws: Workspace) -> pd.DataFrame:
-    """One row per journey with the columns the KPIs and the trend chart use (journey_id,
-    customer_id, started_at, ended_at, converted, revenue), in the order of
-    ``ws.journeys()`` but without building the paths (:func:`touchlens.metrics.outcomes`)."""
-    from touchlens.metrics import journey_outcomes as outcomes
+def outcomes_table(ws: Workspace) -> ir.Table:
+    """One row per journey (:data:`touchlens.metrics.outcomes.OUTCOME_COLUMNS`), lazy: the
+    stored journeys when the workspace keeps them, else computed from the journey-tagged
+    events without building the paths (:func:`touchlens.metrics.journey_outcomes`)."""
+    from touchlens.metrics import journey_outcomes
+    from touchlens.metrics.outcomes import OUTCOME_COLUMNS
 
-    return ws.store.execute(outcomes(ws.journey_events()))
+    if ws.journeys_stored():
+        return ws.journeys_table().select(*OUTCOME_COLUMNS)
+    return journey_outcomes(ws.journey_events())
+
+
+def daily(ws: Workspace) -> pd.DataFrame:
+    """Journeys, conversions and revenue per UTC day of the journeys' end (columns day —
+    UTC midnight —, n_journeys, n_conversions, revenue; ordered by day; see
+    :func:`touchlens.metrics.daily_outcomes`): the overview's trend."""
+    from touchlens.metrics import daily_outcomes
+
+    frame = ws.store.execute(daily_outcomes(outcomes_table(ws)))
+    day = pd.to_datetime(frame["day"])
+    frame["day"] = day.dt.tz_localize("UTC") if day.dt.tz is None else day.dt.tz_convert("UTC")
+    return frame
 
 
 def kpis(ws: Workspace) -> dict[str, Any]:
     """Headline numbers: customers, events, journeys, conversions, conversion rate (converting
     journeys / journeys), revenue, and NPS/CSAT/CES with n over all feedback."""
+    from touchlens.metrics import outcome_totals
+
     stats = ws.stats()
-    journeys = journey_outcomes(ws)
-    n = len(journeys)
-    conversions = int(journeys["converted"].sum()) if n else 0
+    totals = ws.store.execute(outcome_totals(outcomes_table(ws))).iloc[0]
+    n = int(totals["journeys"])
+    conversions = int(totals["conversions"]) if n else 0
     out: dict[str, Any] = {
         "customers": stats["customers"], "events": stats["events"],
         "feedback": stats["feedback"], "journeys": n, "conversions": conversions,
         "conversion_rate": conversions / n if n else None,
-        "revenue": float(journeys["revenue"].sum()) if n else 0.0,
+        "revenue": float(totals["revenue"]) if n else 0.0,
         "currency": ws.settings.currency,
     }
     cx = ws.cx_overall()

@@ -9,23 +9,9 @@ from plotly.subplots import make_subplots
 from touchlens.charts.theme import ACCENT, GOOD, empty, style
 
 
-def daily_outcomes(journeys: pd.DataFrame) -> pd.DataFrame:
-    """Per UTC day of a journey's end: journeys, conversions and revenue (a display grouping of
-    :meth:`Workspace.journeys` or of :func:`touchlens.charts.data.journey_outcomes`, which
-    has the columns used here without the paths; columns day, n_journeys, n_conversions,
-    revenue)."""
-    if journeys.empty:
-        return pd.DataFrame(columns=["day", "n_journeys", "n_conversions", "revenue"])
-    day = pd.to_datetime(journeys["ended_at"], utc=True).dt.floor("D")
-    grouped = journeys.assign(day=day).groupby("day", sort=True).agg(
-        n_journeys=("journey_id", "size"), n_conversions=("converted", "sum"),
-        revenue=("revenue", "sum"))
-    return grouped.reset_index()
-
-
-def trend(journeys: pd.DataFrame, *, currency: str = "") -> go.Figure:
-    """Conversions (bars) and revenue (line, right axis) per day."""
-    daily = daily_outcomes(journeys)
+def trend(daily: pd.DataFrame, *, currency: str = "") -> go.Figure:
+    """Conversions (bars) and revenue (line, right axis) per day; ``daily``: the columns of
+    :func:`touchlens.charts.data.daily` (day, n_conversions, revenue)."""
     if daily.empty:
         return empty("No journeys in this period")
     fig = make_subplots(specs=[[{"secondary_y": True}]])

@@ -4,6 +4,9 @@ Grain: one row per journey — journey_id, customer_id, started_at, ended_at, co
 revenue (of the conversion; 0 without one) — the same values as those columns of
 :func:`touchlens.journeys.journeys`, without collecting and sorting every journey's touches
 into its path (the costly part of that table: ~10× slower on 1M events).
+
+The overview's numbers aggregate them in the engine: :func:`daily_outcomes` (the trend
+chart) and :func:`outcome_totals` (the KPI tiles), so only their few rows leave it.
 """
 
 from __future__ import annotations
@@ -26,3 +29,25 @@ def journey_outcomes(tagged: ir.Table) -> ir.Table:
     )
     out = agg.select(*OUTCOME_COLUMNS[:5], revenue=agg.revenue.fill_null(0.0))
     return out.order_by(["customer_id", "started_at", "journey_id"])
+
+
+def daily_outcomes(outcomes: ir.Table) -> ir.Table:
+    """Per UTC day of a journey's end (``day``, a timestamp at 00:00 UTC): ``n_journeys``,
+    ``n_conversions`` (converting journeys) and ``revenue`` (sum of their conversions'
+    revenue), ordered by day. ``outcomes``: :func:`journey_outcomes` or the stored journeys
+    (any table with ``ended_at``, ``converted`` and ``revenue``). The session runs in UTC
+    (both backends), so the truncation is to UTC days."""
+    t = outcomes
+    return t.group_by(day=t.ended_at.truncate("D")).agg(
+        n_journeys=t.count(),
+        n_conversions=t.converted.cast("int64").sum(),
+        revenue=t.revenue.sum(),
+    ).order_by("day")
+
+
+def outcome_totals(outcomes: ir.Table) -> ir.Table:
+    """One row over all journeys: ``journeys``, ``conversions`` (converting journeys) and
+    ``revenue``; the sums are NULL when there is no journey."""
+    t = outcomes
+    return t.aggregate(journeys=t.count(), conversions=t.converted.cast("int64").sum(),
+                       revenue=t.revenue.sum())

@@ -75,7 +75,7 @@ def build_report(ws: Workspace, scope: Scope | None = None) -> str:
         map_table = D.journey_map_touchpoints(cur_ws, scope.channel)
         jm = cur_ws.journey_map() if D.has(cur_ws, "journey_map") else None
         paths = D.all_paths(cur_ws)
-        journeys = D.journey_outcomes(cur_ws)  # the trend needs no paths
+        daily = D.daily(cur_ws)
         cx = cur_ws.cx_scores("channel")
         layers = D.layers(cur_ws)
         pains = _pain_rows(cur_ws, map_table, scorecard, kpis["currency"])
@@ -96,7 +96,7 @@ def build_report(ws: Workspace, scope: Scope | None = None) -> str:
     top_tp = next((s for s in str(paths["path"].iloc[0]).split(" > ") if s), None) \
         if len(paths) else None
     figures = {
-        "trend": _figure(C.trend(journeys, currency=currency)),
+        "trend": _figure(C.trend(daily, currency=currency)),
         "journey_map": _figure(C.journey_map(map_table) if jm is None
                                else C.journey_map_from(jm, scope.channel)),
         "top_paths": _figure(C.top_paths(paths.head(10))),

@@ -51,9 +51,15 @@ SCORECARD_METRICS = Literal["reach", "touches", "ctr", "engagement_rate", "open_
                             "volume", "negative_share"]
 
 
+MAX_TOP = 50  # the most paths the top-paths chart draws (its ``top`` parameter)
+
+
 def _paths(state: AppState, scope: Scope):
-    return state.cached("paths", scope, ("touchpoint", False),
-                        lambda ws: D.all_paths(ws, level="touchpoint"))
+    """The :data:`MAX_TOP` most frequent paths (a prefix of every path in the same order:
+    the ranking breaks ties by conversions, then path) — not the hundreds of thousands of
+    distinct paths of a large workspace."""
+    return state.cached("top_paths", scope, ("touchpoint", MAX_TOP),
+                        lambda ws: ws.top_paths(top=MAX_TOP, level="touchpoint"))
 
 
 def _scorecard(state: AppState, scope: Scope):
@@ -66,9 +72,9 @@ def build(state: AppState, scope: Scope, name: Chart, *, touchpoint: str | None,
           ) -> go.Figure:
     """The figure ``name`` for ``scope`` (results come from the shared cache)."""
     if name is Chart.trend:
-        # the journeys' outcomes without their paths: the chart needs no paths
-        journeys = state.cached("journey_outcomes", scope, (), D.journey_outcomes)
-        return C.trend(journeys, currency=state.root.settings.currency)
+        # per-day totals aggregated by the engine (a row per day, not per journey)
+        return C.trend(state.cached("daily", scope, (), D.daily),
+                       currency=state.root.settings.currency)
     if name is Chart.top_paths:
         return C.top_paths(_paths(state, scope).head(top))
     if name is Chart.journey_map:
@@ -127,8 +133,10 @@ def _flows(state: AppState, scope: Scope, touchpoint: str | None, direction: str
         links = state.cached("flows", scope, (touchpoint, way, 3),
                              lambda ws: ws.flows(touchpoint, direction=way, steps=3))
         return C.flow_sankey(links, touchpoint, way)
-    return C.flows(paths, touchpoint, direction=direction,
-                   total_journeys=int(paths["n_journeys"].sum()) if len(paths) else None)
+    every = state.cached("paths", scope, ("touchpoint", False),
+                         lambda ws: D.all_paths(ws, level="touchpoint"))
+    return C.flows(every, touchpoint, direction=direction,
+                   total_journeys=int(every["n_journeys"].sum()) if len(every) else None)
 
 
 @router.get("/{name}", summary="A chart as Plotly JSON",
@@ -139,7 +147,7 @@ def chart(_: ReadKey, state: State, scope: ScopeDep, name: Chart,
           direction: Literal["from", "to"] = "from",
           by: Literal["touchpoint", "channel", "language"] = "channel",
           metric: SCORECARD_METRICS = "conversion_rate",
-          top: Annotated[int, Query(ge=1, le=50)] = 10,
+          top: Annotated[int, Query(ge=1, le=MAX_TOP)] = 10,
           brands: Annotated[str | None, Query(max_length=500, description=(
               "ai_visibility: brand names, yours first, comma separated"))] = None) -> Response:
     """``{"data": [...], "layout": {...}}`` (Plotly figure JSON). With the header
