@@ -176,12 +176,8 @@ def scoped_table(name: str, raw: ir.Table, scope: Scope, identity_map: ir.Table,
         ev = _in_period(raw, "occurred_at", scope)
         if scope.channel is None and scope.segment is None:
             return ev
-        kept = resolved_events(ev, identity_map)
-        if scope.channel is not None:
-            reached = resolved_events(ev.filter(ev.channel == scope.channel), identity_map)
-            kept = kept.filter(kept.customer_id.isin(reached.customer_id))
-        if scope.segment is not None:
-            kept = kept.filter(_in_segment(kept.customer_id, scope))
+        resolved = resolved_events(ev, identity_map)
+        kept = resolved.filter(kept_customers(resolved, scope))
         cols = {c: (kept.source_customer_id if c == "customer_id" else kept[c])
                 for c in EVENTS.names}
         return kept.select(**cols)
@@ -200,6 +196,19 @@ def scoped_table(name: str, raw: ir.Table, scope: Scope, identity_map: ir.Table,
         costs = _in_period(raw, "date", scope, is_date=True)
         return costs if scope.channel is None else costs.filter(costs.channel == scope.channel)
     return raw
+
+
+def kept_customers(resolved: ir.Table, scope: Scope) -> ir.BooleanValue:
+    """Whether each row's stitched customer is one of those the scope's customer filters
+    keep: reached by its channel (any of their events in ``resolved`` is in it) and in its
+    segment. ``resolved``: events with the stitched ``customer_id``, the period applied."""
+    keep = ibis.literal(True)
+    if scope.channel is not None:
+        reached = resolved.filter(resolved.channel == scope.channel).customer_id
+        keep = keep & resolved.customer_id.isin(reached)
+    if scope.segment is not None:
+        keep = keep & _in_segment(resolved.customer_id, scope)
+    return keep
 
 
 def _in_segment(customer_id: ir.StringColumn, scope: Scope) -> ir.BooleanColumn:

@@ -32,8 +32,10 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from touchlens import journeys as J
 from touchlens.api.cache import ResultCache
-from touchlens.api.scope import Scope, scoped_table
+from touchlens.api.scope import Scope, kept_customers, scoped_table
+from touchlens.api.scoped_journeys import ScopedJourneys
 from touchlens.config import Settings
 from touchlens.store import Store
 from touchlens.store.schema import JOURNEY_CACHE, JOURNEYS_CACHE, TABLES
@@ -145,6 +147,10 @@ class CursorStore(Store):
         with self._writing(name):
             super().replace(name, obj)
 
+    def drop(self, name: str) -> None:
+        with self._writing(name):
+            super().drop(name)
+
 
 class ServedWorkspace(Workspace):
     """A Workspace on a :class:`CursorStore`; :meth:`refresh` rebuilds the identity map from
@@ -154,18 +160,22 @@ class ServedWorkspace(Workspace):
     ``cache``: where :meth:`memo` keeps results (the server's :class:`ResultCache`, shared by
     every request; default: one of this workspace's own). Its data version is bumped after
     each committed write to a :data:`VERSIONED` table through this workspace; ``on_write``
-    hears of every committed write (the tables written).
+    hears of every committed write (the tables written). ``scoped``: where a filtered view
+    stores its journeys (:mod:`touchlens.api.scoped_journeys`; default: nowhere, they are
+    computed by every query).
     """
 
     def __init__(self, root: Store, lock: threading.RLock, settings: Settings,
                  scope: Scope | None = None, *, cache: ResultCache | None = None,
                  on_write: Callable[[frozenset[str]], None] | None = None,
-                 build_lock: threading.RLock | None = None) -> None:
+                 build_lock: threading.RLock | None = None,
+                 scoped: ScopedJourneys | None = None) -> None:
         self._root = root
         self._lock = lock
         self._build_lock = build_lock or lock
         self._cache = cache if cache is not None else ResultCache(MEMO_ENTRIES)
         self._on_write = on_write
+        self._scoped = scoped
         super().__init__(CursorStore(root, lock, scope, on_write=self._written,
                                      build_lock=self._build_lock), settings)
 
@@ -193,7 +203,7 @@ class ServedWorkspace(Workspace):
         computation on another thread (a cursor serves one thread at a time); close it."""
         return ServedWorkspace(self._root, self._lock, self.settings, self.scope,
                                cache=self._cache, on_write=self._on_write,
-                               build_lock=self._build_lock)
+                               build_lock=self._build_lock, scoped=self._scoped)
 
     @property
     def lock(self) -> threading.RLock:
@@ -205,15 +215,90 @@ class ServedWorkspace(Workspace):
         return self.store.scope  # type: ignore[attr-defined]
 
     def journeys_stored(self) -> bool:
-        """A scoped key never uses or builds the whole-workspace cache: its journeys are
-        computed lazily from its own events."""
-        return self.scope.everything and super().journeys_stored()
+        """Whether :meth:`journey_events` reads stored journeys. A filtered view never
+        builds the whole workspace's cache for its own events: without a period (channel,
+        segment) its journeys are the whole cache's journeys of its customers (journeys are
+        per customer, over all their events: the same rows); with a period they are
+        rebuilt from the period's events and stored per filter when the server keeps them
+        (``scoped``) and the period holds enough events to pay for it
+        (:data:`touchlens.api.scoped_journeys.MIN_ROWS`), else computed by every query."""
+        if self.scope.everything or self._by_customer():
+            return super().journeys_stored()
+        return (self._scoped is not None and super().journeys_stored()
+                and self._period_rows() >= self._scoped.min_rows)
+
+    def _period_rows(self) -> int:
+        """Events in this filtered view (counted once per data version)."""
+        return self.memo("scoped_events", (), lambda: int(self.store.scalar(
+            self.store.table("events").count())))
+
+    def _by_customer(self) -> bool:
+        """A filter on customers only (channel reached, segment), not on time."""
+        return (not self.scope.everything and self.scope.start is None
+                and self.scope.end is None)
+
+    def _journeys_current(self) -> bool:
+        return self.scope.everything and super()._journeys_current()
 
     def journey_events(self) -> ir.Table:
         """The journeys under the build lock, so the cache has one builder at a time (the
-        collector goes on writing meanwhile)."""
-        with self._build_lock:
-            return super().journey_events()
+        collector goes on writing meanwhile); a filtered view's as :meth:`journeys_stored`
+        says."""
+        if self.scope.everything or not self.journeys_stored():
+            with self._build_lock:
+                return super().journey_events()
+        if self._by_customer():
+            return self._of_customers(JOURNEY_CACHE)
+        return self.store.table(self._scoped_table("events"))
+
+    def journeys_table(self) -> ir.Table:
+        if self.scope.everything or not self.journeys_stored():
+            return super().journeys_table()
+        if self._by_customer():
+            return self._of_customers(JOURNEYS_CACHE)
+        return self.store.table(self._scoped_table("journeys"))
+
+    def _of_customers(self, name: str) -> ir.Table:
+        """The rows of the whole workspace's journey table ``name`` (brought up to date)
+        whose stitched customer is one of this filter's."""
+        whole = ServedWorkspace(self._root, self._lock, self.settings, Scope(),
+                                cache=self._cache, on_write=self._on_write,
+                                build_lock=self._build_lock)
+        try:
+            whole.journey_events()
+        finally:
+            whole.close()
+        # the cache's rows are the resolved events: the filter's customers are found in it
+        cache = self.store.table(JOURNEY_CACHE)
+        kept = cache.filter(kept_customers(cache, self.scope)).customer_id
+        table = self.store.table(name)
+        return table.filter(table.customer_id.isin(kept))
+
+    def _scoped_table(self, which: str) -> str:
+        """The name of this filter's stored journey-tagged ``"events"`` or ``"journeys"``
+        at the current data version, built if need be."""
+        assert self._scoped is not None
+        lookback = self.settings.lookback_days
+        names = self._scoped.names(self.scope.key(), lookback)
+
+        def build_events() -> int:
+            events = self._resolved_events()  # refreshes the identity map first
+            with self._build_lock:
+                self.store.replace(names.events, J.journey_events(events, lookback))
+            return self.store.scalar(self.store.table(names.events).count())
+
+        def build_journeys() -> None:
+            with self._build_lock:
+                self.store.replace(names.journeys, J.journeys(self.store.table(names.events)))
+
+        def budget() -> int:  # the whole workspace's events (this store's are filtered)
+            return self.store.scalar(self.store.con.table("events").count())
+
+        version = self._cache.version
+        if which == "events":
+            return self._scoped.events(self.store, names, version, build_events, budget)
+        return self._scoped.journeys(self.store, names, version, build_events,
+                                     build_journeys, budget)
 
     def refresh(self, *, force: bool = False) -> None:
         """Bring the identity map (and with it the journeys) up to the data version the

@@ -16,6 +16,7 @@ import pandas as pd
 from touchlens.api import earlier
 from touchlens.api.cache import ResultCache, VerifiedKeys
 from touchlens.api.scope import Scope
+from touchlens.api.scoped_journeys import ScopedJourneys
 from touchlens.api.security import SessionStore
 from touchlens.api.served import ServedWorkspace
 from touchlens.api.settings import ApiSettings
@@ -43,6 +44,9 @@ class AppState:
         # wait for them; taken before ``lock`` where both are needed (served.py)
         self.build_lock = threading.RLock()
         self.cache = ResultCache(settings.cache_entries, settings.max_lag_s)
+        # filtered views' stored journeys: none survive from an earlier run (stale)
+        self.scoped = ScopedJourneys()
+        self.scoped.drop_all(self.root.store)
         self.keys = VerifiedKeys()
         self.sessions = SessionStore(hours=settings.session_hours,
                                      login_token=settings.login_token)
@@ -111,6 +115,10 @@ class AppState:
             running = list(self._background)
         for thread in running:
             thread.join(max(0.0, deadline - time.monotonic()))
+        try:
+            self.scoped.drop_all(self.root.store)
+        except Exception:  # a query still running on one: dropped at the next start
+            log.warning("could not drop the filtered views' journeys", exc_info=True)
         self.root.close()
 
     def _written(self, tables: frozenset[str]) -> None:
@@ -122,7 +130,7 @@ class AppState:
         """A workspace on its own cursor, narrowed to ``scope``, closed after use."""
         ws = ServedWorkspace(self.root.store, self.lock, self.root.settings, scope,
                              cache=self.cache, on_write=self._written,
-                             build_lock=self.build_lock)
+                             build_lock=self.build_lock, scoped=self.scoped)
         try:
             yield ws
         finally:

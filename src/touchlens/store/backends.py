@@ -244,6 +244,18 @@ class Store:
                                  namespace=ops.Namespace(catalog=None, database=None)
                                  ).to_expr()
 
+    def tables_like(self, pattern: str) -> list[str]:
+        """The stored tables whose name matches the regular expression ``pattern``."""
+        return sorted(self.con.list_tables(like=pattern))
+
+    def drop(self, name: str) -> None:
+        """Drop the (derived) table ``name`` if it exists."""
+        self.forget_schema(name)
+        try:
+            self.con.drop_table(name, force=True)
+        except Exception as exc:
+            raise StoreError(f"dropping {name} failed: {exc}") from exc
+
     def forget_schema(self, name: str) -> None:
         """Drop ``name``'s cached schema: its table was created, dropped or replaced."""
         self._schemas.pop(name, None)

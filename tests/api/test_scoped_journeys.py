@@ -1,0 +1,192 @@
+"""Journeys of filtered views (:mod:`touchlens.api.scoped_journeys`): a period's stored per
+filter and data version, a channel's or segment's read from the whole workspace's cache —
+both equal, row for row, to the journeys the library computes from the view's own events."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from touchlens import journeys as J
+from touchlens.api.scope import Scope
+from touchlens.api.scoped_journeys import PATTERN, ScopedJourneys
+from touchlens.api.security import create_key
+from touchlens.charts import data as D
+
+FEB = Scope(start=datetime(2026, 2, 1, tzinfo=UTC), end=datetime(2026, 2, 15, tzinfo=UTC))
+ORDER = ["customer_id", "started_at", "journey_id"]
+
+
+def _computed(ws) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The view's journey-tagged events and journeys as the library computes them from its
+    own events (no stored table), sorted."""
+    tagged = J.journey_events(ws._resolved_events(), ws.settings.lookback_days)
+    events = ws.store.execute(tagged.order_by("event_id"))
+    journeys = ws.store.execute(J.journeys(tagged).order_by(ORDER))
+    return events, journeys
+
+
+def _same(ws) -> None:
+    events, journeys = _computed(ws)
+    assert len(journeys) > 0
+    got_events = ws.store.execute(ws.journey_events().order_by("event_id"))
+    pd.testing.assert_frame_equal(got_events[list(events.columns)], events, check_exact=True)
+    got = ws.store.execute(ws.journeys_table().order_by(ORDER))
+    pd.testing.assert_frame_equal(got[list(journeys.columns)], journeys, check_exact=True)
+
+
+def _stored(served) -> list[str]:
+    with served.client.app.state.touchlens.workspace() as ws:
+        return ws.store.tables_like(PATTERN)
+
+
+@pytest.fixture
+def state(served):
+    state = served.client.app.state.touchlens
+    state.scoped.min_rows = 0  # the test workspace's periods are small: store them anyway
+    return state
+
+
+def test_a_period_is_stored_once_and_equals_its_computed_journeys(served, state) -> None:
+    with state.workspace(FEB) as ws:
+        assert ws.journeys_stored()
+        _same(ws)
+        scorecard = ws.scorecard()
+    assert len(_stored(served)) == 2  # its events and its journeys
+    with state.workspace(FEB) as other:  # another request: the same tables, not rebuilt
+        names = other.store.tables_like(PATTERN)
+        pd.testing.assert_frame_equal(other.scorecard(), scorecard)
+        assert other.store.tables_like(PATTERN) == names
+
+
+def test_a_customer_filter_reads_the_whole_cache(served, state) -> None:
+    for scope in (Scope(channel="email"), Scope(channel="paid_search")):
+        with state.workspace(scope) as ws:
+            assert ws.journeys_stored()
+            _same(ws)
+    assert _stored(served) == []  # nothing stored for them
+
+
+def test_a_segment_filter_reads_the_whole_cache(served, state) -> None:
+    r = served.client.get("/v1/segments", headers=served.read)
+    segment = next(s["segment"] for s in r.json()["data"] if s["n_customers"] > 0)
+    from touchlens.api.scope import narrow_to_segment
+
+    with state.workspace() as probe:
+        scope = narrow_to_segment(Scope(), segment, D.segment_members(probe))
+    with state.workspace(scope) as ws:
+        _same(ws)
+
+
+def test_small_periods_are_computed_by_each_query(served) -> None:
+    state = served.client.app.state.touchlens  # min_rows as shipped: far above this period
+    with state.workspace(FEB) as ws:
+        assert not ws.journeys_stored()
+        _same(ws)
+    assert _stored(served) == []
+
+
+def test_new_events_rebuild_the_period_once(served, state, monkeypatch) -> None:
+    builds: list[int] = []
+    real = J.journey_events
+
+    def counted(*args, **kwargs):
+        builds.append(1)
+        return real(*args, **kwargs)
+
+    with state.workspace(FEB) as ws:
+        ws.journey_events()
+    from touchlens.api import served as served_module
+
+    monkeypatch.setattr(served_module.J, "journey_events", counted)
+    threads = []
+    for _ in range(4):  # concurrent requests of the same view share one build
+        def read() -> None:
+            with state.workspace(FEB) as ws:
+                ws.store.execute(ws.journey_events().count().as_table())
+        threads.append(threading.Thread(target=read))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert builds == []  # the data has not changed: the stored tables are read
+    r = served.client.post("/v1/events", headers=served.write, json=[{
+        "event_id": "scoped-new", "occurred_at": "2026-02-03T10:00:00Z",
+        "customer_id": "scoped-customer", "channel": "email", "touchpoint": "newsletter",
+        "event_type": "open"}])
+    assert r.json()["accepted"] == 1
+    with state.workspace(FEB) as ws:
+        tagged = ws.journey_events()
+        found = ws.store.execute(tagged.filter(tagged.event_id == "scoped-new"))
+    assert len(found) == 1 and builds == [1]
+
+
+def test_least_recently_used_filters_go_beyond_the_limits(served, state) -> None:
+    state.scoped = ScopedJourneys(limit=2, min_rows=0)
+    days = [Scope(start=datetime(2026, 2, d, tzinfo=UTC), end=datetime(2026, 2, d + 7,
+                                                                       tzinfo=UTC))
+            for d in (1, 2, 3)]
+    for scope in days:
+        with state.workspace(scope) as ws:
+            ws.journey_events()
+    names = {ScopedJourneys.names(s.key(), 30.0).events for s in days}
+    assert {n for n in _stored(served) if "events" in n} == names - {
+        ScopedJourneys.names(days[0].key(), 30.0).events}
+
+
+def test_no_more_rows_than_the_workspace_has_events(served, state) -> None:
+    halves = [Scope(start=datetime(2026, 1, 1, tzinfo=UTC), end=datetime(2026, 2, 10,
+                                                                         tzinfo=UTC)),
+              Scope(start=datetime(2026, 1, 20, tzinfo=UTC))]
+    for scope in halves:  # each holds well over half of the events: both cannot stay
+        with state.workspace(scope) as ws:
+            ws.journey_events()
+    stored = [n for n in _stored(served) if "events" in n]
+    assert stored == [ScopedJourneys.names(halves[1].key(), 30.0).events]
+
+
+def test_dropped_when_the_server_starts_and_stops(served, state) -> None:
+    with state.workspace(FEB) as ws:
+        ws.journey_events()
+    assert _stored(served)
+    served.client.__exit__(None, None, None)  # the app's shutdown
+    from touchlens import Workspace
+
+    with Workspace.open(served.db) as ws:
+        assert ws.store.tables_like(PATTERN) == []
+        ws.store.replace("_scoped_journey_events_left_over", ws.store.table("events"))
+    from tests.api.conftest import open_served
+
+    for again in open_served(served.db):
+        assert _stored(again) == []
+
+
+def test_an_erasure_leaves_nothing_of_the_person_in_them(served, state) -> None:
+    def rows_of(ws, who: str) -> dict[str, int]:
+        out = {}
+        for name in ws.store.tables_like(PATTERN):
+            t = ws.store.table(name)
+            mine = t.customer_id == who
+            if "source_customer_id" in t.columns:
+                mine |= t.source_customer_id == who
+            out[name] = len(ws.store.execute(t.filter(mine)))
+        return out
+
+    with state.workspace(FEB) as ws:
+        tagged = ws.journey_events()
+        ws.journeys_table()
+        who = str(ws.store.execute(tagged.filter(tagged.source_customer_id.notnull())
+                                   .select("source_customer_id").limit(1))
+                  ["source_customer_id"].iloc[0])
+        before = rows_of(ws, who)
+    assert len(before) == 2 and all(before.values())  # in both tables
+    with state.workspace() as ws:
+        key, _ = create_key(ws, "admin", "scoped test")
+    r = served.client.post("/v1/erase", json={"customer": who},
+                           headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200 and r.json()["remaining"] == {}
+    with state.workspace() as ws:
+        assert not any(rows_of(ws, who).values())
