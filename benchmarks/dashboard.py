@@ -1,7 +1,7 @@
 """Dashboard page load on the demo workspace: each page's API calls, cold and warm.
 
     python benchmarks/dashboard.py [--db /tmp/w/demo.duckdb] [--pages overview,attribution]
-                                   [--served [--think 3]]
+                                   [--served [--think 3]] [--filter period=2026-03]
 
 Builds the demo workspace first when ``--db`` does not exist (``touchlens demo``: 20,000
 customers, 90 days). For every page it starts a fresh app (empty result cache) over a copy of
@@ -19,6 +19,9 @@ requests accept earlier results: ``touchlens.api.earlier``), and reports how lon
 every answer is current again (the background refresh).
 
 Requests carry the dashboard's ``X-Touchlens-Accept-Stale`` header, as the browser's do.
+``--filter`` adds the dashboard's global filters to every call of a page but the filter
+bar's own (``period=2026-03``, ``channel=email``, ``segment=champions``, joined with ``&``),
+as the browser does once a filter is chosen.
 """
 
 from __future__ import annotations
@@ -45,8 +48,9 @@ BROWSER_CONNECTIONS = 6
 COMMON = ["/v1/layers", "/v1/channels", "/v1/segments"]  # every page's filters
 
 
-def page_calls(slug: str) -> list[str]:
-    """The API calls the dashboard script makes for page ``slug`` (no filters)."""
+def page_calls(slug: str, filters: str = "") -> list[str]:
+    """The API calls the dashboard script makes for page ``slug``, with the global
+    ``filters`` (a query string) on each but the filter bar's own."""
     calls = list(COMMON)
     page = PAGES[slug]
     for panel in page.panels:
@@ -64,7 +68,9 @@ def page_calls(slug: str) -> list[str]:
             calls.append("/v1/touchpoints")
     if not any(p.kind == "kpis" for p in page.panels):
         calls.append("/v1/stats")
-    return calls
+    if not filters:
+        return calls
+    return [c if c in COMMON else c + ("&" if "?" in c else "?") + filters for c in calls]
 
 
 def load(client: TestClient, calls: list[str], earlier: list[str] | None = None
@@ -99,7 +105,7 @@ def _row(slug: str, calls: list[str], cold: tuple, warm: float) -> dict:
 
 
 def served_visit(db: Path, key: str, slugs: list[str], think: float, append: int = 0,
-                 write_key: str = "") -> list[dict]:
+                 write_key: str = "", filters: str = "") -> list[dict]:
     """One visitor of a served app (warm-up, prefetch): the overview first, then the pages
     in turn, ``think`` seconds apart; with ``append``, :func:`after_append` follows."""
     rows = []
@@ -110,17 +116,18 @@ def served_visit(db: Path, key: str, slugs: list[str], think: float, append: int
             if i:
                 time.sleep(think)
             client.get("/" if slug == "overview" else f"/{slug}")  # the page: prefetch
-            calls = page_calls(slug)
+            calls = page_calls(slug, filters)
             cold = load(client, calls)
             warm, *_ = load(client, calls)
             if slug in slugs:
                 rows.append(_row(slug, calls, cold, warm))
         if append:
-            rows += after_append(client, slugs, append, write_key)
+            rows += after_append(client, slugs, append, write_key, filters)
     return rows
 
 
-def after_append(client: TestClient, slugs: list[str], n: int, write_key: str) -> list[dict]:
+def after_append(client: TestClient, slugs: list[str], n: int, write_key: str,
+                 filters: str = "") -> list[dict]:
     """``n`` events collected, then every page loaded again at once (a live page's redraw),
     then again every 2 s until no answer holds earlier results."""
     events = [{"event_id": f"bench-append-{time.time_ns()}-{i}",
@@ -134,7 +141,7 @@ def after_append(client: TestClient, slugs: list[str], n: int, write_key: str) -
     rows, pending = [], set()
     for slug in slugs:
         earlier: list[str] = []
-        calls = page_calls(slug)
+        calls = page_calls(slug, filters)
         wall, *_ = load(client, calls, earlier)
         pending |= set(earlier)
         print(f"{slug:<13} {wall:>7.2f} s  {len(earlier)} of {len(calls)} calls "
@@ -160,6 +167,8 @@ def main() -> None:
                     help="--served: seconds between a page's answers and the next page")
     ap.add_argument("--append", type=int, default=0,
                     help="--served: then collect this many events and load every page again")
+    ap.add_argument("--filter", default="",
+                    help="global filters on every page's calls, e.g. period=2026-03")
     ap.add_argument("--json", action="store_true", help="also print the rows as JSON")
     args = ap.parse_args()
     if not args.db.exists():
@@ -181,9 +190,11 @@ def main() -> None:
             print(f"(served: the overview first, then each page {args.think:g} s after the "
                   "previous one loaded)")
             rows = served_visit(db, key, args.pages.split(","), args.think, args.append,
-                                write_key)
+                                write_key, args.filter)
+        if args.filter:
+            print(f"(every page filtered: {args.filter})")
         for slug in [] if args.served else args.pages.split(","):
-            calls = page_calls(slug)
+            calls = page_calls(slug, args.filter)
             with TestClient(create_app(ApiSettings(db=db))) as client:
                 client.headers["Authorization"] = f"Bearer {key}"
                 cold = load(client, calls)
