@@ -24,7 +24,7 @@ from touchlens.io import Mapping, ingest_path, ingest_table
 from touchlens.journeys import incremental
 from touchlens.journeys.catalogue import touchpoint_usage
 from touchlens.store import Store
-from touchlens.store.schema import JOURNEY_CACHE, JOURNEYS_CACHE
+from touchlens.store.schema import CUSTOMER_TOUCHPOINTS_CACHE, JOURNEY_CACHE, JOURNEYS_CACHE
 from touchlens.workspace_methods import (
     AIAnswerMethods,
     AttributionMethods,
@@ -37,7 +37,9 @@ from touchlens.workspace_methods import (
 
 log = logging.getLogger(__name__)
 JOURNEY_CACHE_KEY = "journey_cache_key"
-JOURNEY_CACHE_FORMAT = 3  # 2: + the one-row-per-journey table, 3: + _step; older: rebuilt
+# 2: + the one-row-per-journey table, 3: + _step, 4: + the counts per customer and
+# touchpoint; older: rebuilt
+JOURNEY_CACHE_FORMAT = 4
 
 
 class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMethods,
@@ -208,6 +210,8 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
             self.store.replace(JOURNEY_CACHE, J.journey_events(events,
                                                                self.settings.lookback_days))
             self.store.replace(JOURNEYS_CACHE, J.journeys(self.store.table(JOURNEY_CACHE)))
+            self.store.replace(CUSTOMER_TOUCHPOINTS_CACHE,
+                               J.customer_touchpoints(self.store.table(JOURNEY_CACHE)))
             self.store.set_meta(incremental.CHECKED_KEY, "0")
             self.store.set_meta(incremental.FINGERPRINT_KEY, incremental.fingerprint(self.store))
             self.store.set_meta(JOURNEY_CACHE_KEY, key)
@@ -227,6 +231,15 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         if self.journeys_stored():
             return self.store.table(JOURNEYS_CACHE)
         return J.journeys(tagged)
+
+    def customer_touchpoints(self) -> ir.Table:
+        """Counts per customer and touchpoint as a lazy Ibis table (see
+        :mod:`touchlens.journeys.touchpoints`): the stored ``customer_touchpoints_cache``
+        when :meth:`journeys_stored`, else computed from :meth:`journey_events`."""
+        tagged = self.journey_events()
+        if self.journeys_stored():
+            return self.store.table(CUSTOMER_TOUCHPOINTS_CACHE)
+        return J.customer_touchpoints(tagged)
 
     # -- analyses ------------------------------------------------------------------------
     def touchpoints(self) -> pd.DataFrame:
@@ -263,7 +276,7 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         tagged = self.journey_events()
         journey_table = self.journeys_table()
         ex = self.store.execute
-        activity = ex(M.touchpoint_activity(tagged))
+        activity = ex(M.touchpoint_activity(self.customer_touchpoints()))
         per_journey = ex(M.touchpoint_journeys(tagged, journey_table))
         spend = ex(M.touchpoint_spend(self.store.table("costs")))
         fb = self.store.table("feedback")

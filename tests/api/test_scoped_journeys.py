@@ -1,6 +1,7 @@
 """Journeys of filtered views (:mod:`touchlens.api.scoped_journeys`): a period's stored per
 filter and data version, a channel's or segment's read from the whole workspace's cache —
-both equal, row for row, to the journeys the library computes from the view's own events."""
+both equal, row for row, to the journeys (and counts per customer and touchpoint) the
+library computes from the view's own events."""
 
 from __future__ import annotations
 
@@ -36,6 +37,12 @@ def _same(ws) -> None:
     pd.testing.assert_frame_equal(got_events[list(events.columns)], events, check_exact=True)
     got = ws.store.execute(ws.journeys_table().order_by(ORDER))
     pd.testing.assert_frame_equal(got[list(journeys.columns)], journeys, check_exact=True)
+    key = ["customer_id", "touchpoint"]
+    counts = ws.store.execute(J.customer_touchpoints(
+        J.journey_events(ws._resolved_events(), ws.settings.lookback_days)).order_by(key))
+    got = ws.store.execute(ws.customer_touchpoints().order_by(key))[list(counts.columns)]
+    numbers = {c: "float64" for c in counts.columns if c not in key}  # NULL = NaN in both
+    pd.testing.assert_frame_equal(got.astype(numbers), counts.astype(numbers))
 
 
 def _stored(served) -> list[str]:

@@ -9,7 +9,8 @@ import pytest
 
 from touchlens.insights import journey_map as JM
 from touchlens.insights import service
-from touchlens.journeys import journey_events
+from touchlens.journeys import customer_touchpoints, journey_events
+from touchlens.journeys.touchpoints import message_bursts
 
 from .conftest import events, feedback
 
@@ -20,9 +21,12 @@ def test_duplicated_messages_counts_bursts():
     rows += [("y", 0, "product_page", "page_view", "web")]
     con = ibis.duckdb.connect()
     t = journey_events(con.create_table("events", events(rows)))
-    out = con.execute(JM.duplicated_messages(t, burst=3, burst_hours=24)).set_index("touchpoint")
-    assert out.loc["newsletter"].tolist() == [2, 1, 2]  # recipients, customers, bursts
-    assert "product_page" not in out.index
+    for per_customer in (message_bursts(t, burst=3, burst_hours=24), customer_touchpoints(t)):
+        out = con.execute(JM.duplicated_messages(per_customer)).set_index("touchpoint")
+        assert out.loc["newsletter"].tolist() == [2, 1, 2]  # recipients, customers, bursts
+        assert "product_page" not in out.index
+    out = con.execute(JM.duplicated_messages(message_bursts(t, burst=2, burst_hours=24)))
+    assert out.set_index("touchpoint").loc["newsletter"].tolist() == [2, 1, 3]  # x: 1, 2, 3 h
 
 
 def test_emotion_index_weights_the_available_scores():

@@ -1,4 +1,6 @@
-"""The one-query reach counts of the journey map equal the per-level reference counts."""
+"""The one-query reach counts of the journey map, from the counts per customer and
+touchpoint (stored, or computed from the events), equal the per-level reference counts over
+the events."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import pytest
 
 from touchlens import Workspace
 from touchlens.insights import journey_map as JM
+from touchlens.journeys import customer_touchpoints
 from touchlens.simulate import simulate_retailer
 
 
@@ -27,11 +30,14 @@ def _sorted(df: pd.DataFrame, key: str) -> pd.DataFrame:
     return df.reset_index(drop=True)[[key, "reach", "touches"]]
 
 
-def test_reach_counts_equal_reach_by_and_the_customer_total(sim_ws):
+@pytest.mark.parametrize("stored", [True, False], ids=["stored", "computed"])
+def test_reach_counts_equal_reach_by_and_the_customer_total(sim_ws, stored):
     tagged = sim_ws.journey_events()
+    assert sim_ws.journeys_stored()
+    per_customer = sim_ws.customer_touchpoints() if stored else customer_touchpoints(tagged)
     catalogue = sim_ws.touchpoints()
     ex = sim_ws.store.execute
-    tp, stage, total = JM.split_reach(ex(JM.reach_counts(tagged, catalogue)))
+    tp, stage, total = JM.split_reach(ex(JM.reach_counts(per_customer, catalogue)))
     for level, got in (("touchpoint", tp), ("stage", stage)):
         want = ex(JM.reach_by(tagged, catalogue, level))
         pd.testing.assert_frame_equal(_sorted(got, level), _sorted(want, level),

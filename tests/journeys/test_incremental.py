@@ -12,11 +12,11 @@ import pytest
 
 from touchlens import Workspace
 from touchlens.journeys import incremental
-from touchlens.store.schema import JOURNEY_CACHE, JOURNEYS_CACHE
+from touchlens.store.schema import CUSTOMER_TOUCHPOINTS_CACHE, JOURNEY_CACHE, JOURNEYS_CACHE
 from touchlens.workspace import JOURNEY_CACHE_KEY
 
 TABLES = {"identity_map": ["id_type", "id_value"], JOURNEY_CACHE: ["event_id"],
-          JOURNEYS_CACHE: ["journey_id"]}
+          JOURNEYS_CACHE: ["journey_id"], CUSTOMER_TOUCHPOINTS_CACHE: ["customer_id", "touchpoint"]}
 
 
 @pytest.fixture(scope="module")

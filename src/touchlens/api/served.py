@@ -38,18 +38,24 @@ from touchlens.api.scope import Scope, kept_customers, scoped_table
 from touchlens.api.scoped_journeys import ScopedJourneys
 from touchlens.config import Settings
 from touchlens.store import Store
-from touchlens.store.schema import JOURNEY_CACHE, JOURNEYS_CACHE, TABLES
+from touchlens.store.schema import (
+    CUSTOMER_TOUCHPOINTS_CACHE,
+    JOURNEY_CACHE,
+    JOURNEYS_CACHE,
+    TABLES,
+)
 from touchlens.workspace import Workspace
 
 T = TypeVar("T")
 # Tables derived from the others (rebuilt by reads) and bookkeeping: writing them changes no
 # result. api_keys changes no result either; it empties the verified-key cache instead.
-UNVERSIONED = frozenset({"identity_map", "meta", JOURNEY_CACHE, JOURNEYS_CACHE, "api_keys"})
+UNVERSIONED = frozenset({"identity_map", "meta", JOURNEY_CACHE, JOURNEYS_CACHE,
+                         CUSTOMER_TOUCHPOINTS_CACHE, "api_keys"})
 VERSIONED = frozenset(TABLES) - UNVERSIONED
 MEMO_ENTRIES = 64  # a workspace's own memo (without a server's cache)
 
 
-DERIVED = frozenset({"identity_map", JOURNEY_CACHE, JOURNEYS_CACHE})
+DERIVED = frozenset({"identity_map", JOURNEY_CACHE, JOURNEYS_CACHE, CUSTOMER_TOUCHPOINTS_CACHE})
 
 
 def built(name: str) -> bool:
@@ -257,6 +263,13 @@ class ServedWorkspace(Workspace):
         if self._by_customer():
             return self._of_customers(JOURNEYS_CACHE)
         return self.store.table(self._scoped_table("journeys"))
+
+    def customer_touchpoints(self) -> ir.Table:
+        if self.scope.everything or not self.journeys_stored():
+            return super().customer_touchpoints()
+        if self._by_customer():
+            return self._of_customers(CUSTOMER_TOUCHPOINTS_CACHE)
+        return J.customer_touchpoints(self.journey_events())  # the period's stored journeys
 
     def _of_customers(self, name: str) -> ir.Table:
         """The rows of the whole workspace's journey table ``name`` (brought up to date)

@@ -34,14 +34,18 @@ import numpy as np
 import pandas as pd
 
 from touchlens.insights.inputs import stage_name, stage_rank
+from touchlens.journeys.touchpoints import (
+    BURST,
+    BURST_HOURS,
+    customer_touchpoints,
+    message_bursts,
+)
 from touchlens.metrics.cx import cx_counts, cx_scores
 from touchlens.store.schema import STAGES
-from touchlens.store.timestamps import epoch_seconds
 
 if TYPE_CHECKING:
     from touchlens.insights.moments import MomentsResult
 
-MESSAGE_TYPES = ("delivered", "send", "impression")
 MIN_AFFECTED = 10
 MIN_BAD_SHARE = 0.10
 
@@ -69,21 +73,21 @@ def reach_by(tagged: ir.Table, catalogue: pd.DataFrame, level: str) -> ir.Table:
     return t.group_by(level).agg(reach=t.customer_id.nunique(), touches=t.count())
 
 
-def reach_counts(tagged: ir.Table, catalogue: pd.DataFrame) -> ir.Table:
+def reach_counts(per_customer: ir.Table, catalogue: pd.DataFrame) -> ir.Table:
     """:func:`reach_by` for both levels and the customer total in one query, long: ``level``
     ("touchpoint" | "stage" | "all"), ``key`` (the touchpoint or stage; NULL for "all"),
     ``reach``, ``touches``.
 
-    Distinct (customer, touchpoint) pairs with their touch counts are formed once; each level
-    counts its distinct customers and sums the touches over them, which gives the same numbers
-    as counting over the events.
+    From the counts per customer and touchpoint (:func:`touchlens.journeys.customer_touchpoints`):
+    a touchpoint's rows are its distinct customers (counted, not de-duplicated again); a
+    stage's and the total's reach count their distinct customers over those rows, and the
+    touches are summed — the same numbers as counting over the events.
     """
-    pairs = tagged.group_by(["customer_id", "touchpoint"]).agg(_n=tagged.count())
+    pairs = per_customer.select("customer_id", "touchpoint", _n=per_customer.touches)
     pairs = pairs.mutate(stage=stage_name(stage_rank(pairs.touchpoint, catalogue)))
 
     touches = pairs._n.sum().cast("int64")
     distinct = pairs.customer_id.nunique().cast("int64")
-    # a touchpoint's pairs are its distinct customers: counted, not de-duplicated again
     parts = [pairs.group_by(key=pairs.touchpoint.cast("string")).agg(
         reach=pairs.count().cast("int64"), touches=touches).mutate(
         level=ibis.literal("touchpoint"))]
@@ -123,21 +127,16 @@ def feedback_counts(feedback: ir.Table, catalogue: pd.DataFrame, level: str,
     return counts, sent
 
 
-def duplicated_messages(tagged: ir.Table, *, burst: int = 3,
-                        burst_hours: float = 24.0) -> ir.Table:
-    """Per touchpoint: recipients, customers with a burst of ``burst`` messages within
-    ``burst_hours``, and the number of such bursts (a burst = a message whose
-    ``burst − 1``-th predecessor is that recent)."""
-    m = tagged.filter(tagged.event_type.isin(MESSAGE_TYPES) & tagged.touchpoint.notnull())
-    w = ibis.window(group_by=[m.customer_id, m.touchpoint], order_by=[m.occurred_at,
-                                                                      m.event_id])
-    m = m.mutate(_prev=m.occurred_at.lag(burst - 1).over(w))
-    gap = epoch_seconds(m.occurred_at) - epoch_seconds(m._prev)
-    m = m.mutate(_burst=(m._prev.notnull() & (gap <= burst_hours * 3600)).fill_null(False))
+def duplicated_messages(per_customer: ir.Table) -> ir.Table:
+    """Per touchpoint: recipients, customers with a burst and the number of bursts, from
+    per (customer, touchpoint) ``messages`` and ``bursts`` (the stored counts per customer
+    and touchpoint for the default rule, else :func:`touchlens.journeys.touchpoints.
+    message_bursts` with the rule asked for)."""
+    m = per_customer.filter(per_customer.messages > 0)
     return m.group_by("touchpoint").agg(
-        recipients=m.customer_id.nunique(),
-        customers_with_bursts=m.customer_id.nunique(where=m._burst),
-        bursts=m._burst.cast("int64").sum(),
+        recipients=m.count(),
+        customers_with_bursts=(m.bursts > 0).cast("int64").sum(),
+        bursts=m.bursts.cast("int64").sum(),
     )
 
 
@@ -289,10 +288,15 @@ class MapParts:
 def map_parts(ex: Callable[[ir.Expr], pd.DataFrame], tagged: ir.Table, feedback: ir.Table,
               sentiment: ir.Table | None, catalogue: pd.DataFrame,
               voc_pains: Callable[[], pd.DataFrame | None], *, burst: int,
-              burst_hours: float) -> MapParts:
+              burst_hours: float, per_customer: ir.Table | None = None) -> MapParts:
     """Reach, scores and bursts run with ``ex`` (a store's execute), and ``voc_pains()``:
-    everything the map needs but the moments, so it can be computed beside them."""
-    tp_reach, stage_reach, n_customers = split_reach(ex(reach_counts(tagged, catalogue)))
+    everything the map needs but the moments, so it can be computed beside them.
+    ``per_customer``: ``tagged``'s counts per customer and touchpoint when stored (else
+    computed from ``tagged``)."""
+    if per_customer is None:
+        per_customer = customer_touchpoints(tagged)
+    tp_reach, stage_reach, n_customers = split_reach(ex(reach_counts(per_customer,
+                                                                     catalogue)))
     tp_counts, tp_sent = feedback_counts(feedback, catalogue, "touchpoint", sentiment)
     st_counts, st_sent = feedback_counts(feedback, catalogue, "stage", sentiment)
     tps = touchpoint_table(catalogue, tp_reach, ex(tp_counts),
@@ -300,7 +304,9 @@ def map_parts(ex: Callable[[ir.Expr], pd.DataFrame], tagged: ir.Table, feedback:
     stages = stage_table(tps, stage_reach, ex(st_counts),
                          None if st_sent is None else ex(st_sent), n_customers)
     pains = voc_pains()
-    bursts = ex(duplicated_messages(tagged, burst=burst, burst_hours=burst_hours))
+    rule = (burst, burst_hours) == (BURST, BURST_HOURS)  # the rule the counts hold
+    bursts = ex(duplicated_messages(per_customer if rule else message_bursts(
+        tagged, burst=burst, burst_hours=burst_hours)))
     return MapParts(tps, stages, n_customers, pains, bursts)
 
 

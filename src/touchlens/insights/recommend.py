@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from touchlens.insights.journey_map import MESSAGE_TYPES
+from touchlens.journeys.touchpoints import MESSAGE_TYPES
 
 COLUMNS = ("rank", "action", "kind", "touchpoint", "customers_affected", "money_per_month",
            "money_low", "money_high", "currency", "confidence", "score", "evidence",

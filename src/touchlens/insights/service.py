@@ -48,13 +48,13 @@ from touchlens.insights.inputs import (
     stage_of,
 )
 from touchlens.insights.moments import DAYS_PER_MONTH, MomentsResult, Windows, analyse
+from touchlens.journeys.touchpoints import BURST, BURST_HOURS
 from touchlens.store.schema import STAGES
 
 if TYPE_CHECKING:
     from touchlens.workspace import Workspace
 
 _UNSET: Any = object()  # "look it up" (None means "there is none")
-BURST, BURST_HOURS = 3, 24.0  # the journey map's default "same message again" rule
 
 
 def _sentiment(ws: Workspace, given: Any) -> ir.Table | None:
@@ -264,11 +264,11 @@ def _own_journey_map(ws: Workspace, own: OwnInputs, burst: int, burst_hours: flo
 
         def on_sibling(on: Workspace) -> JM.MapParts:
             return _map_parts(on, on.journey_events(), sentiment, catalogue, burst,
-                              burst_hours)
+                              burst_hours, on.customer_touchpoints())
 
         with beside(ws, on_sibling, parallel=journey_cache_ready(ws),
                     here=lambda: _map_parts(ws, own.tagged, sentiment, catalogue, burst,
-                                            burst_hours)) as parts:
+                                            burst_hours, _own_counts(ws))) as parts:
             result = _own_moments(ws, own, _windows(ws, None, 90.0))
             if moments_out is not None:
                 moments_out.append(result)
@@ -285,11 +285,20 @@ def _journey_map(ws: Workspace, result: MomentsResult, tagged: ir.Table,
 
 
 def _map_parts(ws: Workspace, tagged: ir.Table, sentiment: ir.Table | None,
-               catalogue: pd.DataFrame, burst: int, burst_hours: float) -> JM.MapParts:
+               catalogue: pd.DataFrame, burst: int, burst_hours: float,
+               per_customer: ir.Table | None = None) -> JM.MapParts:
+    """The map's parts of ``tagged``; ``per_customer``: its stored counts per customer and
+    touchpoint (the workspace's own journeys), else computed from ``tagged``."""
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
     return JM.map_parts(ws.store.execute, tagged, feedback, sentiment, catalogue,
                         lambda: voc_pain_points(ws, stage_of(catalogue)), burst=burst,
-                        burst_hours=burst_hours)
+                        burst_hours=burst_hours, per_customer=per_customer)
+
+
+def _own_counts(ws: Workspace) -> ir.Table | None:
+    """The workspace's stored counts per customer and touchpoint, when its journeys are
+    stored (the same journeys ``own.tagged`` reads); None: computed from them."""
+    return ws.customer_touchpoints() if ws.journeys_stored() else None
 
 
 # ---------------------------------------------------------------- consistency

@@ -11,11 +11,12 @@ customers with new events changed. Two facts make a partial update exact:
 
 So, with S = the new events' nodes plus every node of the old components they touch (S is
 closed: an edge at a node of S has both ends in S), only S is stitched again, from the
-events and identities of its nodes; the map rows of S, and the journeys of the customers S
-was labelled with before or is labelled with now, are deleted and written again.
+events and identities of its nodes; the map rows of S, and the journeys (with their counts
+per touchpoint) of the customers S was labelled with before or is labelled with now, are
+deleted and written again.
 
 Taken only when the stored tables are as the last build left them (:func:`fingerprint`:
-rows of the journey tables and the map, rows and content of ``identities``) and no stored
+rows of the three journey tables and the map, rows and content of ``identities``) and no stored
 event has gone since (events = cached + new); and when the new events are at most
 ``max_share`` of all (beyond that one full rebuild is cheaper). Otherwise :func:`refresh`
 answers False and the caller rebuilds everything. It runs in one transaction: one snapshot
@@ -30,8 +31,9 @@ import ibis.expr.types as ir
 
 from touchlens.journeys.identity import stitch
 from touchlens.journeys.paths import journey_events, journeys, resolved_events
+from touchlens.journeys.touchpoints import customer_touchpoints
 from touchlens.store import Store
-from touchlens.store.schema import JOURNEY_CACHE, JOURNEYS_CACHE
+from touchlens.store.schema import CUSTOMER_TOUCHPOINTS_CACHE, JOURNEY_CACHE, JOURNEYS_CACHE
 
 FINGERPRINT_KEY = "journey_cache_fingerprint"
 # "1" once an update has made every cached event agree with the map (see _unstitched):
@@ -47,11 +49,12 @@ class _Rebuild(Exception):
 
 
 def fingerprint(store: Store) -> str:
-    """What the last build left: rows of both journey tables and of the identity map, rows
-    of ``identities`` and a checksum of their content (order-free: Σ hash mod p)."""
+    """What the last build left: rows of the three journey tables and of the identity map,
+    rows of ``identities`` and a checksum of their content (order-free: Σ hash mod p)."""
     ident = store.table("identities")
     content = ident.id_type.concat("|", ident.id_value, "|", ident.customer_id).hash()
     parts = [store.table(JOURNEY_CACHE).count(), store.table(JOURNEYS_CACHE).count(),
+             store.table(CUSTOMER_TOUCHPOINTS_CACHE).count(),
              store.table("identity_map").count(), ident.count(),
              (content % _PRIME).sum().fill_null(0)]
     return ";".join(str(store.scalar(p)) for p in parts)
@@ -135,9 +138,11 @@ def _update(store: Store, delta: ir.Table, lookback_days: float) -> None:
     store.insert_select(JOURNEY_CACHE, journey_events(
         resolved_events(events, store.table("identity_map")), lookback_days))
     store.delete_in(JOURNEYS_CACHE, "customer_id", affected)
+    store.delete_in(CUSTOMER_TOUCHPOINTS_CACHE, "customer_id", affected)
     tagged = store.table(JOURNEY_CACHE)
-    store.insert_select(JOURNEYS_CACHE, journeys(tagged.filter(tagged.customer_id.isin(
-        after.customer_id))))
+    theirs = tagged.filter(tagged.customer_id.isin(after.customer_id))
+    store.insert_select(JOURNEYS_CACHE, journeys(theirs))
+    store.insert_select(CUSTOMER_TOUCHPOINTS_CACHE, customer_touchpoints(theirs))
 
 
 def _nodes(events: ir.Table) -> ir.Table:

@@ -23,31 +23,22 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from touchlens.store.schema import ENGAGEMENT_EVENT_TYPES
 
-
-def touchpoint_activity(tagged: ir.Table) -> ir.Table:
-    """Event counts per touchpoint from journey-tagged events."""
-    t = tagged
-    et = t.event_type
-    counts = t.group_by("touchpoint").agg(
-        reach=t.customer_id.nunique(),
-        touches=t.count(),
-        impressions=(et == "impression").cast("int64").sum(),
-        clicks=(et == "click").cast("int64").sum(),
-        engagements=et.isin(ENGAGEMENT_EVENT_TYPES).cast("int64").sum(),
-        event_cost=t.cost.sum(),
+def touchpoint_activity(per_customer: ir.Table) -> ir.Table:
+    """Event counts per touchpoint from the counts per customer and touchpoint
+    (:func:`touchlens.journeys.customer_touchpoints`): reach = its rows (distinct
+    customers), every other count the sum of its rows."""
+    p = per_customer
+    return p.group_by("touchpoint").agg(
+        reach=p.count(),
+        touches=p.touches.sum(),
+        impressions=p.impressions.sum(),
+        clicks=p.clicks.sum(),
+        engagements=p.engagements.sum(),
+        event_cost=p.event_cost.sum(),
+        delivered_units=p.delivered_units.sum(),
+        opened_units=p.opened_units.sum(),
     )
-    mail = t.filter(et.isin(["delivered", "open"]))
-    units = mail.group_by(["touchpoint", "customer_id", mail.campaign.fill_null("")]).agg(
-        delivered=(mail.event_type == "delivered").any(),
-        opened=(mail.event_type == "open").any(),
-    )
-    rates = units.group_by("touchpoint").agg(
-        delivered_units=units.delivered.cast("int64").sum(),
-        opened_units=(units.delivered & units.opened).cast("int64").sum(),
-    )
-    return counts.left_join(rates, "touchpoint").drop("touchpoint_right")
 
 
 def touchpoint_journeys(tagged: ir.Table, journey_table: ir.Table) -> ir.Table:

@@ -41,7 +41,8 @@ ATTACHABLE = ("events", "feedback", "costs", "identities")
 # Tables whose columns only this package's code sets (created by ensure_schema, or derived
 # tables of fixed format): their DuckDB schemas are read once per database, not on every
 # Store.table (a DESCRIBE each: ~0.1 s of a page's requests on a fresh server).
-FIXED_SCHEMAS = frozenset(S.TABLES) | {S.JOURNEY_CACHE, S.JOURNEYS_CACHE}
+FIXED_SCHEMAS = frozenset(S.TABLES) | {S.JOURNEY_CACHE, S.JOURNEYS_CACHE,
+                                       S.CUSTOMER_TOUCHPOINTS_CACHE}
 _IMMUTABLE_META = ("pii_salt", "schema_version")  # safe to cache: never change once written
 _VALUES_ROWS = 16  # appends up to this many rows go as INSERT … VALUES (cheaper than a view)
 

@@ -259,7 +259,9 @@ KINDS: dict[str, dict] = {
 
 PII_ID_TYPES = ("email", "phone")
 
-# Derived tables: Workspace.journey_events() and its journeys (one row per journey)
-# materialised on DuckDB, built together and rebuilt when stale.
+# Derived tables: Workspace.journey_events(), its journeys (one row per journey) and its
+# counts per customer and touchpoint, materialised on DuckDB, built together and rebuilt
+# (or updated in place, journeys.incremental) when stale.
 JOURNEY_CACHE = "journey_events_cache"
 JOURNEYS_CACHE = "journeys_cache"
+CUSTOMER_TOUCHPOINTS_CACHE = "customer_touchpoints_cache"
