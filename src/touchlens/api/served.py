@@ -253,23 +253,28 @@ class ServedWorkspace(Workspace):
         if self.scope.everything or not self.journeys_stored():
             with self._build_lock:
                 return super().journey_events()
-        if self._by_customer():
-            return self._of_customers(JOURNEY_CACHE)
-        return self.store.table(self._scoped_table("events"))
+        return self._filtered("events")
 
     def journeys_table(self) -> ir.Table:
         if self.scope.everything or not self.journeys_stored():
             return super().journeys_table()
-        if self._by_customer():
-            return self._of_customers(JOURNEYS_CACHE)
-        return self.store.table(self._scoped_table("journeys"))
+        return self._filtered("journeys")
 
     def customer_touchpoints(self) -> ir.Table:
         if self.scope.everything or not self.journeys_stored():
             return super().customer_touchpoints()
+        return self._filtered("counts")
+
+    def _filtered(self, kind: str) -> ir.Table:
+        """A filtered view's stored journey ``"events"``, ``"journeys"`` or ``"counts"``
+        (per customer and touchpoint): its customers' rows of the whole workspace's, or
+        the period's own (its counts summed from its stored journey events)."""
         if self._by_customer():
-            return self._of_customers(CUSTOMER_TOUCHPOINTS_CACHE)
-        return J.customer_touchpoints(self.journey_events())  # the period's stored journeys
+            return self._of_customers({"events": JOURNEY_CACHE, "journeys": JOURNEYS_CACHE,
+                                       "counts": CUSTOMER_TOUCHPOINTS_CACHE}[kind])
+        if kind == "counts":
+            return J.customer_touchpoints(self.journey_events())
+        return self.store.table(self._scoped_table(kind))
 
     def _of_customers(self, name: str) -> ir.Table:
         """The rows of the whole workspace's journey table ``name`` (brought up to date)
