@@ -160,6 +160,20 @@ def test_period_filter_changes_the_numbers(page) -> None:
     assert "start=2026-02-01" in page.get_attribute("nav a[href^='/scorecard']", "href")
 
 
+def test_a_period_from_the_link_is_shown_and_kept(page) -> None:
+    """A period the select does not offer (a shared link, the report's ``--period``) is
+    shown as it is, and applying another filter keeps it."""
+    page.goto("/?period=2026-02")
+    _ready(page)
+    assert page.input_value("#f-period") == "2026-02"
+    assert "2026-02-01" in page.inner_text("#f-scope")
+    page.select_option("#f-channel", "email")
+    page.click("#f-apply")
+    _ready(page)
+    assert "period=2026-02" in page.url and "channel=email" in page.url
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
 def test_channel_filter_changes_the_scorecard(page) -> None:
     page.goto("/scorecard")
     _ready(page)

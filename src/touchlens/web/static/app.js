@@ -52,7 +52,13 @@ async function getJSON(path, extra, meta) {
 function initFilters() {
   const f = filters();
   const period = f.start || f.end ? "custom" : (f.period || "all");
-  $("#f-period").value = period;
+  const choice = $("#f-period");
+  if (![...choice.options].some((o) => o.value === period)) {
+    // a period from a shared link or the report (2026-03, 2026Q1, last14d…): offered as it is,
+    // so the select shows it and Apply keeps it
+    choice.add(new Option(period, period), choice.querySelector("option[value=custom]"));
+  }
+  choice.value = period;
   $("#f-start").value = f.start || "";
   $("#f-end").value = f.end || "";
   toggleCustom();
