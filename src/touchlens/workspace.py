@@ -213,6 +213,7 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
             self.store.replace(CUSTOMER_TOUCHPOINTS_CACHE,
                                J.customer_touchpoints(self.store.table(JOURNEY_CACHE)))
             self.store.set_meta(incremental.CHECKED_KEY, "0")
+            self.store.set_meta(incremental.MARK_KEY, "")
             self.store.set_meta(incremental.FINGERPRINT_KEY, incremental.fingerprint(self.store))
             self.store.set_meta(JOURNEY_CACHE_KEY, key)
         return self.store.table(JOURNEY_CACHE)

@@ -92,6 +92,42 @@ def test_appended_events_give_the_full_rebuilds_tables(tmp_path, world, taken, s
     _assert_same(updated, _full(tmp_path / "full.duckdb", world.identities, events))
 
 
+def test_later_updates_read_the_rows_past_the_mark(tmp_path, world, taken, monkeypatch
+                                                  ) -> None:
+    """After the first update the next ones take the events past the stored row mark (no
+    comparison of every id); a mark that does not match what is stored (rows renumbered,
+    deleted, or a wrong mark) only costs a full rebuild, never a missed event."""
+    events = world.events
+    parts = np.array_split(np.arange(events.num_rows), 100)  # appends of 1% each
+    base = events.take(pa.array(np.concatenate(parts[:96])))
+    with _open(tmp_path / "inc.duckdb") as ws:
+        ws.ingest_arrow(world.identities, "identities")
+        ws.ingest_arrow(base, "events")
+        _stored(ws)
+        assert ws.store.get_meta(incremental.MARK_KEY) == ""  # a full build: no mark
+        compared: list[int] = []
+        real = ws.store.appended_since
+
+        def past(name: str, mark: int):
+            compared.append(mark)
+            return real(name, mark)
+
+        monkeypatch.setattr(ws.store, "appended_since", past)
+        for i in (96, 97):
+            ws.ingest_arrow(events.take(pa.array(parts[i])), "events")
+            _stored(ws)
+        assert taken == [True, True] and len(compared) == 1  # the second update only
+        # a wrong mark (too low: cached rows look new) falls back to a full rebuild
+        ws.store.set_meta(incremental.MARK_KEY, "0")
+        ws.ingest_arrow(events.take(pa.array(parts[98])), "events")
+        _stored(ws)
+        assert taken[-1] is False
+        ws.ingest_arrow(events.take(pa.array(parts[99])), "events")
+        updated = _stored(ws)
+    assert taken[-1] is True
+    _assert_same(updated, _full(tmp_path / "full.duckdb", world.identities, events))
+
+
 def test_a_login_that_joins_two_customers_moves_both(tmp_path, world, taken) -> None:
     # two customers with journeys of their own, then one cookie used by both: one person
     ev = world.events.to_pandas()

@@ -39,6 +39,11 @@ FINGERPRINT_KEY = "journey_cache_fingerprint"
 # "1" once an update has made every cached event agree with the map (see _unstitched):
 # from then on each update keeps it so, and only a full build sets it back to "0"
 CHECKED_KEY = "journey_cache_checked"
+# the events' row mark (Store.row_mark) an update left: the next one reads the rows past it
+# as the new events instead of comparing every stored event_id with the cache's (1.2 s of
+# a 3 s update at 10M events); "" after a full build (its events are read in several
+# statements, so no one mark is exact): the first update compares the ids
+MARK_KEY = "journey_cache_events_mark"
 WORK = "_journeys_inc"
 MAX_SHARE = 0.05
 _PRIME = 2_147_483_647
@@ -70,8 +75,12 @@ def refresh(store: Store, lookback_days: float, *, max_share: float | None = Non
     try:
         with store.transaction():
             ev, cached = store.table("events"), store.table(JOURNEY_CACHE)
-            new = _keep(store, "new", ev.anti_join(cached.select("event_id"), "event_id"))
+            mark = store.get_meta(MARK_KEY)
+            new = _keep(store, "new", store.appended_since("events", int(mark)) if mark
+                        else ev.anti_join(cached.select("event_id"), "event_id"))
             n_new, n_events, n_cached = (int(store.scalar(t.count())) for t in (new, ev, cached))
+            # rows past the mark are all new (a row's number never grows); the count says
+            # whether they are all the new ones (a delete may have renumbered rows)
             if n_events - n_new != n_cached or n_new > max_share * n_events:
                 raise _Rebuild
             delta = new
@@ -82,6 +91,7 @@ def refresh(store: Store, lookback_days: float, *, max_share: float | None = Non
             if store.scalar(delta.count()):
                 _update(store, delta, lookback_days)
             _drop_work(store)
+            store.set_meta(MARK_KEY, str(store.row_mark("events")))  # this snapshot's
             store.set_meta(CHECKED_KEY, "1")
             store.set_meta(FINGERPRINT_KEY, fingerprint(store))
     except _Rebuild:

@@ -450,6 +450,22 @@ class Store:
             raise StoreError(f"deleting from {name} failed: {exc}") from exc
         return int(row[0]) if row else 0
 
+    def row_mark(self, name: str) -> int:
+        """The highest row number of ``name`` (DuckDB's ``rowid``; -1 when empty): rows
+        appended later get higher ones (DuckDB only)."""
+        self._duckdb_only("row_mark")
+        row = self.con.con.execute(f"SELECT coalesce(max(rowid), -1) FROM {_quote(name)}"
+                                   ).fetchone()
+        return int(row[0])
+
+    def appended_since(self, name: str, mark: int) -> ir.Table:
+        """The rows of ``name`` whose row number is above ``mark`` (:meth:`row_mark`), read
+        by DuckDB from the row groups past it instead of comparing keys with every stored
+        row. A delete may renumber rows (DuckDB compacts row groups at checkpoints), so a
+        caller checks the count it expects (DuckDB only)."""
+        self._duckdb_only("appended_since")
+        return self.con.sql(f"SELECT * FROM {_quote(name)} WHERE rowid > {int(mark)}")
+
     def _duckdb_only(self, what: str) -> None:
         if self.engine != "duckdb":
             raise StoreError(f"{what} is implemented for DuckDB only")
