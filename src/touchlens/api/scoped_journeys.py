@@ -89,11 +89,13 @@ class ScopedJourneys:
         time. ``budget()``: the most rows all filters may keep (the workspace's events)."""
         entry = self._entry(names)
         with entry.lock:
-            if entry.events != version:
+            built = entry.events != version
+            if built:
                 entry.events = entry.journeys = None
                 entry.rows = build()
                 entry.events = version
-        self._evict(store, names, budget)
+        if built:  # the others may now be too many
+            self._evict(store, names, budget)
         return names.events
 
     def journeys(self, store: Store, names: ScopedNames, version: int,
