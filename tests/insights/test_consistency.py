@@ -67,3 +67,25 @@ def test_consistency_flags_and_index():
     assert not df.loc[("advertising", "display")].breaks_experience
     assert chat.consistency_index == pytest.approx(100 * (1 - (0.4 + 0.2 + 0.5) / 3))
     assert df.loc[("advertising", "display")].consistency_index == pytest.approx(88.0)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_channel_journeys_from_the_stored_journeys_equal_the_computed(tmp_path, seed):
+    """Which journeys converted, read from the stored journeys, gives the same counts as
+    grouping the events by journey."""
+    from touchlens import Workspace
+    from touchlens.simulate import simulate_retailer
+
+    world = simulate_retailer(300, seed=seed, days=30)
+    with Workspace.open(tmp_path / "ws.duckdb") as ws:
+        ws.ingest_arrow(world.events, "events")
+        tagged = ws.journey_events()
+        assert ws.journeys_stored()
+        purposes = C.purpose_map(ws.touchpoints(), ws.store.execute(C.event_mix(tagged)))
+        keys = ["purpose", "channel"]
+        computed = ws.store.execute(C.channel_journeys(tagged, purposes)).sort_values(
+            keys, ignore_index=True)
+        stored = ws.store.execute(C.channel_journeys(tagged, purposes, ws.journeys_table())
+                                  ).sort_values(keys, ignore_index=True)
+    assert computed["converting"].sum() > 0
+    pd.testing.assert_frame_equal(stored, computed)

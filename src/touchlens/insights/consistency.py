@@ -95,10 +95,14 @@ def _purpose(touchpoint: ir.StringValue, purposes: dict[str, str]) -> ir.StringV
     return ibis.map(purposes).get(touchpoint)  # a lookup: cheaper than substitute's CASE
 
 
-def channel_journeys(tagged: ir.Table, purposes: dict[str, str]) -> ir.Table:
-    """Per (purpose, channel): customers, journeys and converting journeys."""
+def channel_journeys(tagged: ir.Table, purposes: dict[str, str],
+                     journeys: ir.Table | None = None) -> ir.Table:
+    """Per (purpose, channel): customers, journeys and converting journeys. ``journeys``:
+    ``tagged``'s journeys when stored (one row each, with ``converted``: read instead of
+    grouping every event by journey again)."""
     t = tagged.mutate(purpose=_purpose(tagged.touchpoint, purposes))
-    conv = t.group_by("journey_id").agg(_converted=t.is_conversion.any())
+    conv = (t.group_by("journey_id").agg(_converted=t.is_conversion.any()) if journeys is None
+            else journeys.select("journey_id", _converted="converted"))
     touches = t.filter(~t.is_conversion & t.purpose.notnull())
     pairs = touches.group_by(["purpose", "channel", "journey_id"]).agg(
         _customer=touches.customer_id.max())

@@ -323,19 +323,23 @@ def _own_consistency(ws: Workspace, own: OwnInputs) -> pd.DataFrame:
 def _consistency_of(ws: Workspace, tagged: Callable[[], ir.Table], sentiment: ir.Table | None,
                     catalogue: pd.DataFrame) -> pd.DataFrame:
     """:func:`_own_consistency` with the inputs given (the workspace's own: memoised)."""
-    return memo(ws, "consistency", (), lambda: _consistency(ws, None, tagged(), sentiment,
-                                                           catalogue))
+    return memo(ws, "consistency", (), lambda: _consistency(
+        ws, None, tagged(), sentiment, catalogue,
+        ws.journeys_table() if ws.journeys_stored() else None))
 
 
 def _consistency(ws: Workspace, purposes: dict[str, str] | None, tagged: ir.Table,
-                 sentiment: ir.Table | None, catalogue: pd.DataFrame | None) -> pd.DataFrame:
+                 sentiment: ir.Table | None, catalogue: pd.DataFrame | None,
+                 journeys: ir.Table | None = None) -> pd.DataFrame:
+    """:func:`consistency`; ``journeys``: ``tagged``'s stored journeys (the workspace's
+    own), else what it needs of them is computed from ``tagged``."""
     ex = ws.store.execute
     catalogue = ws.touchpoints() if catalogue is None else catalogue
     purposes = C.purpose_map(catalogue, ex(C.event_mix(tagged)), purposes)
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
     sent = None if sentiment is None else ex(C.channel_sentiment(feedback, sentiment,
                                                                  purposes))
-    return C.consistency_frame(ex(C.channel_journeys(tagged, purposes)),
+    return C.consistency_frame(ex(C.channel_journeys(tagged, purposes, journeys)),
                                ex(C.channel_feedback(feedback, purposes)), sent,
                                ex(C.support_episodes(tagged, purposes)))
 
