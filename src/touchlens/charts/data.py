@@ -76,8 +76,7 @@ def daily(ws: Workspace) -> pd.DataFrame:
     from touchlens.metrics import daily_outcomes
 
     frame = ws.store.execute(daily_outcomes(outcomes_table(ws)))
-    day = pd.to_datetime(frame["day"])
-    frame["day"] = day.dt.tz_localize("UTC") if day.dt.tz is None else day.dt.tz_convert("UTC")
+    frame["day"] = pd.to_datetime(frame["day"], utc=True)
     return frame
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ibis.expr.types as ir
 
+from touchlens.store.timestamps import utc_floor
+
 OUTCOME_COLUMNS = ("journey_id", "customer_id", "started_at", "ended_at", "converted",
                    "revenue")
 
@@ -35,10 +37,10 @@ def daily_outcomes(outcomes: ir.Table) -> ir.Table:
     """Per UTC day of a journey's end (``day``, a timestamp at 00:00 UTC): ``n_journeys``,
     ``n_conversions`` (converting journeys) and ``revenue`` (sum of their conversions'
     revenue), ordered by day. ``outcomes``: :func:`journey_outcomes` or the stored journeys
-    (any table with ``ended_at``, ``converted`` and ``revenue``). The session runs in UTC
-    (both backends), so the truncation is to UTC days."""
+    (any table with ``ended_at``, ``converted`` and ``revenue``). Days in integer arithmetic
+    (:func:`touchlens.store.timestamps.utc_floor`, not DuckDB's calendar functions)."""
     t = outcomes
-    return t.group_by(day=t.ended_at.truncate("D")).agg(
+    return t.group_by(day=utc_floor(t.ended_at, "D")).agg(
         n_journeys=t.count(),
         n_conversions=t.converted.cast("int64").sum(),
         revenue=t.revenue.sum(),
