@@ -171,5 +171,5 @@ def _keep(store: Store, name: str, expr: ir.Table) -> ir.Table:
 
 
 def _drop_work(store: Store) -> None:
-    for name in store.con.list_tables(like=f"^{WORK}"):
-        store.con.drop_table(name, force=True)
+    for name in store.tables_like(f"^{WORK}"):
+        store.drop(name)

@@ -251,11 +251,12 @@ class Store:
 
     def drop(self, name: str) -> None:
         """Drop the (derived) table ``name`` if it exists."""
-        self.forget_schema(name)
         try:
             self.con.drop_table(name, force=True)
         except Exception as exc:
             raise StoreError(f"dropping {name} failed: {exc}") from exc
+        finally:  # after, as replace does: a reader may cache the schema while it runs
+            self.forget_schema(name)
 
     def forget_schema(self, name: str) -> None:
         """Drop ``name``'s cached schema: its table was created, dropped or replaced."""
