@@ -100,9 +100,6 @@ class CursorStore(Store):
         return scoped_table(name, raw, self.scope, super().table("identity_map"),
                             super().table("events"))
 
-    def count(self, name: str) -> int:
-        return int(self.table(name).count().to_pyarrow().as_py())
-
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         outermost = not self._in_tx
@@ -235,8 +232,7 @@ class ServedWorkspace(Workspace):
 
     def _period_rows(self) -> int:
         """Events in this filtered view (counted once per data version)."""
-        return self.memo("scoped_events", (), lambda: int(self.store.scalar(
-            self.store.table("events").count())))
+        return self.memo("scoped_events", (), lambda: self.store.count("events"))
 
     def _by_customer(self) -> bool:
         """A filter on customers only (channel reached, segment), not on time."""
@@ -303,7 +299,7 @@ class ServedWorkspace(Workspace):
             events = self._resolved_events()  # refreshes the identity map first
             with self._build_lock:
                 self.store.replace(names.events, J.journey_events(events, lookback))
-            return self.store.scalar(self.store.table(names.events).count())
+            return self.store.count(names.events)
 
         def build_journeys() -> None:
             with self._build_lock:
