@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 JOURNEY_CACHE_KEY = "journey_cache_key"
 # 2: + the one-row-per-journey table, 3: + _step, 4: + the counts per customer and
 # touchpoint; older: rebuilt
-JOURNEY_CACHE_FORMAT = 4
+JOURNEY_CACHE_FORMAT = 5
 
 
 class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMethods,
@@ -211,7 +211,8 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
                                                                self.settings.lookback_days))
             self.store.replace(JOURNEYS_CACHE, J.journeys(self.store.table(JOURNEY_CACHE)))
             self.store.replace(CUSTOMER_TOUCHPOINTS_CACHE,
-                               J.customer_touchpoints(self.store.table(JOURNEY_CACHE)))
+                               J.customer_touchpoints(self.store.table(JOURNEY_CACHE),
+                                                      self.store.table(JOURNEYS_CACHE)))
             self.store.set_meta(incremental.CHECKED_KEY, "0")
             self.store.set_meta(incremental.MARK_KEY, "")
             self.store.set_meta(incremental.FINGERPRINT_KEY, incremental.fingerprint(self.store))
@@ -274,11 +275,11 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         """One row per touchpoint with reach, touches, CTR, engagement, open rate, journeys,
         conversion rate, cost, influenced revenue and CSAT/NPS/CES with n (see
         :mod:`touchlens.metrics.touchpoint` for every formula)."""
-        tagged = self.journey_events()
-        journey_table = self.journeys_table()
         ex = self.store.execute
-        activity = ex(M.touchpoint_activity(self.customer_touchpoints()))
-        per_journey = ex(M.touchpoint_journeys(tagged, journey_table))
+        counts = ex(M.touchpoint_activity(self.customer_touchpoints()))
+        journey_columns = ["journeys", "converting_journeys", "influenced_revenue"]
+        activity = counts.drop(columns=journey_columns)
+        per_journey = counts[["touchpoint", *journey_columns]]
         spend = ex(M.touchpoint_spend(self.store.table("costs")))
         fb = self.store.table("feedback")
         cx = M.cx_scores(ex(M.cx_counts(fb.filter(fb.touchpoint.notnull()), ["touchpoint"])))

@@ -9,7 +9,7 @@ import pytest
 
 from touchlens import Workspace
 from touchlens.journeys import customer_touchpoints
-from touchlens.metrics import touchpoint_activity
+from touchlens.metrics import touchpoint_activity, touchpoint_journeys
 from touchlens.simulate import simulate_retailer
 from touchlens.store.schema import ENGAGEMENT_EVENT_TYPES
 
@@ -71,6 +71,34 @@ def test_summed_per_touchpoint_they_are_the_counts_over_the_events(ws):
         assert int(got.loc[tp, "opened_units"]) == int(opened[tp])
     no_mail = set(got.index) - set(delivered.index)
     assert got.loc[sorted(no_mail), "delivered_units"].isna().all()
+
+
+def test_summed_per_touchpoint_they_are_the_journey_counts(ws):
+    """The scorecard's journeys, converting journeys and influenced revenue: as counted
+    from the journeys (pandas) and as the expression over every journey computes them."""
+    ev = ws.store.execute(ws.journey_events())
+    jt = ws.store.execute(ws.journeys_table()).set_index("journey_id")
+    got = ws.store.execute(touchpoint_activity(ws.customer_touchpoints())).set_index(
+        "touchpoint")
+    pairs = ev[~ev["is_conversion"]][["touchpoint", "journey_id"]].drop_duplicates()
+    pairs = pairs.join(jt[["converted", "revenue"]], on="journey_id")
+    assert pairs["converted"].any() and not pairs["converted"].all()
+    g = pairs.groupby("touchpoint")
+    want = pd.DataFrame({"journeys": g.size(),
+                         "converting_journeys": g["converted"].sum(),
+                         "influenced_revenue": pairs[pairs["converted"]].groupby(
+                             "touchpoint")["revenue"].sum()})
+    for tp, row in want.iterrows():
+        assert int(got.loc[tp, "journeys"]) == row["journeys"]
+        assert int(got.loc[tp, "converting_journeys"]) == row["converting_journeys"]
+        if row["converting_journeys"]:
+            assert float(got.loc[tp, "influenced_revenue"]) == pytest.approx(
+                row["influenced_revenue"], rel=1e-12)
+    only_conversions = set(got.index) - set(want.index)
+    assert (got.loc[sorted(only_conversions), "journeys"] == 0).all()
+    direct = ws.store.execute(touchpoint_journeys(ws.journey_events(), ws.journeys_table()))
+    direct = direct.set_index("touchpoint").sort_index()
+    assert direct["journeys"].tolist() == got.loc[direct.index, "journeys"].tolist()
 
 
 def test_messages_and_bursts(ws):

@@ -269,7 +269,7 @@ class ServedWorkspace(Workspace):
             return self._of_customers({"events": JOURNEY_CACHE, "journeys": JOURNEYS_CACHE,
                                        "counts": CUSTOMER_TOUCHPOINTS_CACHE}[kind])
         if kind == "counts":
-            return J.customer_touchpoints(self.journey_events())
+            return J.customer_touchpoints(self.journey_events(), self.journeys_table())
         return self.store.table(self._scoped_table(kind))
 
     def _of_customers(self, name: str) -> ir.Table:

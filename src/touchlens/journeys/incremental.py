@@ -152,7 +152,9 @@ def _update(store: Store, delta: ir.Table, lookback_days: float) -> None:
     tagged = store.table(JOURNEY_CACHE)
     theirs = tagged.filter(tagged.customer_id.isin(after.customer_id))
     store.insert_select(JOURNEYS_CACHE, journeys(theirs))
-    store.insert_select(CUSTOMER_TOUCHPOINTS_CACHE, customer_touchpoints(theirs))
+    journeys_cache = store.table(JOURNEYS_CACHE)
+    store.insert_select(CUSTOMER_TOUCHPOINTS_CACHE, customer_touchpoints(
+        theirs, journeys_cache.filter(journeys_cache.customer_id.isin(after.customer_id))))
 
 
 def _nodes(events: ir.Table) -> ir.Table:

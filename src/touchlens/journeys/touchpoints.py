@@ -12,15 +12,20 @@ Grain: one row per (stitched ``customer_id``, ``touchpoint``) with any journey-t
 - ``messages``: outbound messages (:data:`MESSAGE_TYPES`); ``bursts``: those whose
   (``burst`` − 1)-th previous message to the same customer at the same touchpoint came at
   most ``burst_hours`` earlier (:func:`message_bursts`; the journey map's default rule,
-  :data:`BURST` within :data:`BURST_HOURS`); NULL when the customer got no message there.
+  :data:`BURST` within :data:`BURST_HOURS`); NULL when the customer got no message there;
+- ``journeys``: the customer's journeys with a touch (a non-conversion event) at the
+  touchpoint; ``converting_journeys``: those that converted; ``influenced_revenue``: their
+  revenue (NULL when none converted) — summed over customers, the scorecard's journey
+  columns (:func:`touchlens.metrics.touchpoint_journeys`).
 
 A touchpoint's reach (distinct customers) is the number of its rows and every other count
-the sum of its rows, so the scorecard's activity and the journey map's reach and bursts are
-sums over ~4M rows at 10M events instead of distinct counts and windows over every event.
-On DuckDB the table is stored with the journey cache (``customer_touchpoints_cache``, see
+the sum of its rows, so the scorecard's activity and journeys and the journey map's reach
+and bursts are sums over ~4M rows at 10M events instead of distinct counts and windows
+over every event. On DuckDB the table is stored with the journey cache
+(``customer_touchpoints_cache``, see
 :meth:`touchlens.workspace.Workspace.customer_touchpoints`) and updated with it; elsewhere
-this expression is computed from the journey-tagged events. Either way the analyses read it
-the same way.
+this expression is computed from the journey-tagged events. Either way the analyses read
+it the same way.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from touchlens.journeys.paths import journeys
 from touchlens.store.schema import ENGAGEMENT_EVENT_TYPES
 from touchlens.store.timestamps import epoch_seconds
 
@@ -50,9 +56,26 @@ def message_bursts(tagged: ir.Table, *, burst: int = BURST,
     return m.group_by(KEY).agg(messages=m.count(), bursts=flag.cast("int64").sum())
 
 
-def customer_touchpoints(tagged: ir.Table) -> ir.Table:
+def journey_counts(tagged: ir.Table, journey_table: ir.Table) -> ir.Table:
+    """Per (customer, touchpoint) touched outside a conversion: ``journeys``,
+    ``converting_journeys``, ``influenced_revenue`` (``journey_table``: the journeys of
+    ``tagged``, for their ``converted`` and ``revenue``)."""
+    touches = tagged.filter(~tagged.is_conversion)
+    pairs = touches.select(*KEY, "journey_id").distinct()
+    j = journey_table.select("journey_id", "converted", "revenue")
+    both = pairs.join(j, "journey_id")
+    return both.group_by(KEY).agg(
+        journeys=both.count(),
+        converting_journeys=both.converted.cast("int64").sum(),
+        influenced_revenue=both.revenue.sum(where=both.converted),
+    )
+
+
+def customer_touchpoints(tagged: ir.Table, journey_table: ir.Table | None = None) -> ir.Table:
     """The per customer and touchpoint counts of the journey-tagged events ``tagged`` (see
-    the module docstring)."""
+    the module docstring); ``journey_table``: their journeys when stored (else computed)."""
+    if journey_table is None:
+        journey_table = journeys(tagged)
     t = tagged
     et = t.event_type
     counts = t.group_by(KEY).agg(
@@ -75,4 +98,9 @@ def customer_touchpoints(tagged: ir.Table) -> ir.Table:
                                                    "opened_units")
     bursts = message_bursts(tagged)
     out = out.left_join(bursts, KEY).select(*out.columns, "messages", "bursts")
+    per_journey = journey_counts(tagged, journey_table)
+    out = out.left_join(per_journey, KEY).select(
+        *out.columns, journeys=per_journey.journeys.fill_null(0),
+        converting_journeys=per_journey.converting_journeys.fill_null(0),
+        influenced_revenue=per_journey.influenced_revenue)
     return out

@@ -25,9 +25,11 @@ import pandas as pd
 
 
 def touchpoint_activity(per_customer: ir.Table) -> ir.Table:
-    """Event counts per touchpoint from the counts per customer and touchpoint
+    """Event and journey counts per touchpoint from the counts per customer and touchpoint
     (:func:`touchlens.journeys.customer_touchpoints`): reach = its rows (distinct
-    customers), every other count the sum of its rows."""
+    customers), every other count the sum of its rows (``journeys``,
+    ``converting_journeys``, ``influenced_revenue``: as :func:`touchpoint_journeys`, a
+    customer's journeys being theirs alone)."""
     p = per_customer
     return p.group_by("touchpoint").agg(
         reach=p.count(),
@@ -38,6 +40,9 @@ def touchpoint_activity(per_customer: ir.Table) -> ir.Table:
         event_cost=p.event_cost.sum(),
         delivered_units=p.delivered_units.sum(),
         opened_units=p.opened_units.sum(),
+        journeys=p.journeys.sum(),
+        converting_journeys=p.converting_journeys.sum(),
+        influenced_revenue=p.influenced_revenue.sum(),
     )
 
 
