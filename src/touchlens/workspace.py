@@ -21,8 +21,8 @@ from touchlens import metrics as M
 from touchlens.config import Settings, default_db_path
 from touchlens.errors import ConfigError
 from touchlens.io import Mapping, ingest_path, ingest_table
-from touchlens.journeys import incremental
-from touchlens.journeys.catalogue import touchpoint_usage
+from touchlens.journeys import incremental, rollups
+from touchlens.journeys.catalogue import USAGE, touchpoint_usage
 from touchlens.store import Store
 from touchlens.store.schema import CUSTOMER_TOUCHPOINTS_CACHE, JOURNEY_CACHE, JOURNEYS_CACHE
 from touchlens.workspace_methods import (
@@ -213,6 +213,7 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
             self.store.replace(CUSTOMER_TOUCHPOINTS_CACHE,
                                J.customer_touchpoints(self.store.table(JOURNEY_CACHE),
                                                       self.store.table(JOURNEYS_CACHE)))
+            rollups.forget(self.store)
             self.store.set_meta(incremental.CHECKED_KEY, "0")
             self.store.set_meta(incremental.MARK_KEY, "")
             self.store.set_meta(incremental.FINGERPRINT_KEY, incremental.fingerprint(self.store))
@@ -243,11 +244,27 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
             return self.store.table(CUSTOMER_TOUCHPOINTS_CACHE)
         return J.customer_touchpoints(tagged)
 
+    def rollup(self, rollup: rollups.Rollup) -> ir.Table:
+        """``rollup`` of :meth:`journey_events` (with its context for this workspace) as a
+        lazy Ibis table: stored with the journey cache and updated with it when
+        :meth:`journeys_stored` (see :mod:`touchlens.journeys.rollups`), else computed."""
+        tagged = self.journey_events()
+        context = None if rollup.context_of is None else rollup.context_of(self)
+        if self.journeys_stored():
+            return rollups.stored(self.store, rollup, tagged, context)
+        return rollup.of(tagged, context)
+
     # -- analyses ------------------------------------------------------------------------
     def touchpoints(self) -> pd.DataFrame:
         """The catalogue: touchpoint, channel, stage, medium, control, cost_type,
         primary_metric, description, source (builtin|user|auto), reviewed, n_events."""
-        usage = self.store.execute(touchpoint_usage(self.store.table("events")))
+        events = self.store.table("events")
+        # from the stored counts when the journeys are current with every event (else
+        # reading them would first update or build the journeys)
+        current = (self._journeys_current()
+                   and self.store.get_meta("identity_map_stale") != "1")
+        usage = self.store.execute(touchpoint_usage(
+            events, self.rollup(USAGE) if current else None))
         user = self.store.execute(self.store.table("touchpoints"))
         return J.catalogue(user, usage)
 

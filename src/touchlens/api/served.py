@@ -37,6 +37,7 @@ from touchlens.api.cache import ResultCache
 from touchlens.api.scope import Scope, kept_customers, scoped_table
 from touchlens.api.scoped_journeys import ScopedJourneys
 from touchlens.config import Settings
+from touchlens.journeys import rollups
 from touchlens.store import Store
 from touchlens.store.schema import (
     CUSTOMER_TOUCHPOINTS_CACHE,
@@ -260,6 +261,15 @@ class ServedWorkspace(Workspace):
         if self.scope.everything or not self.journeys_stored():
             return super().customer_touchpoints()
         return self._filtered("counts")
+
+    def rollup(self, rollup: rollups.Rollup) -> ir.Table:
+        """The whole workspace's stored rollup; a filtered view's, computed from its own
+        journey events."""
+        if self.scope.everything:
+            with self._build_lock:
+                return super().rollup(rollup)
+        context = None if rollup.context_of is None else rollup.context_of(self)
+        return rollup.of(self.journey_events(), context)
 
     def _filtered(self, kind: str) -> ir.Table:
         """A filtered view's stored journey ``"events"``, ``"journeys"`` or ``"counts"``

@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from touchlens.errors import ConfigError
-from touchlens.insights.inputs import stage_rank
+from touchlens.insights.inputs import stage_rank, stage_ranks
+from touchlens.journeys.rollups import Rollup, register
 from touchlens.metrics.cx import wilson
 from touchlens.store.schema import STAGES
 from touchlens.store.timestamps import epoch_seconds
@@ -106,9 +107,11 @@ def funnel_units(tagged: ir.Table, steps: Sequence[str], *, within_seconds: floa
         "_u", "_by", "depth", *[f"at_{i}" for i in range(1, k + 1)])
 
 
-def stage_funnel_units(tagged: ir.Table, catalogue: pd.DataFrame, *, per: str = "customer",
-                       by: str | None = None, segments: ir.Table | None = None) -> ir.Table:
-    """One row per unit: ``_u, _by, depth, at_1 … at_5`` for the five stages."""
+def stage_funnel_units(tagged: ir.Table, catalogue: pd.DataFrame | dict[str, int], *,
+                       per: str = "customer", by: str | None = None,
+                       segments: ir.Table | None = None) -> ir.Table:
+    """One row per unit: ``_u, _by, depth, at_1 … at_5`` for the five stages
+    (``catalogue``: the catalogue or its stage ranks, :func:`~.inputs.stage_ranks`)."""
     t = _prepare(tagged, per, by, segments)
     rank = stage_rank(t.touchpoint, catalogue).fill_null(0)
     # conditional window aggregates as MIN(IF(...)): Spark has no FILTER in windows
@@ -128,6 +131,26 @@ def stage_funnel_units(tagged: ir.Table, catalogue: pd.DataFrame, *, per: str = 
         depth = depth + units[f"at_{i + 1}"].notnull().cast("int64")
     return units.select("_u", _by=units._first["by"], depth=depth,
                         **{f"at_{i + 1}": f"at_{i + 1}" for i in range(len(STAGES))})
+
+
+def _customer_stages(tagged: ir.Table, ranks: dict[str, int]) -> ir.Table:
+    """The stage funnel's units per customer, keyed by ``customer_id`` (a rollup)."""
+    units = stage_funnel_units(tagged, ranks)
+    return units.select(customer_id="_u", depth="depth",
+                        **{f"at_{i + 1}": f"at_{i + 1}" for i in range(len(STAGES))})
+
+
+# the stage funnel's units per customer (the default funnel), stored with the journeys and
+# kept per customer; built with the catalogue's stage ranks (its context)
+CUSTOMER_STAGES = register(Rollup("stage_funnel_customers", ("customer_id",), _customer_stages,
+                                  per_customer=True,
+                                  context_of=lambda ws: stage_ranks(ws.touchpoints())))
+
+
+def stored_units(stages: ir.Table) -> ir.Table:
+    """:data:`CUSTOMER_STAGES` rows as the units :func:`funnel_counts` reads."""
+    return stages.select(_u="customer_id", _by=ibis.literal("all"), depth="depth",
+                         **{f"at_{i + 1}": f"at_{i + 1}" for i in range(len(STAGES))})
 
 
 def funnel_counts(units: ir.Table, n_steps: int) -> ir.Table:

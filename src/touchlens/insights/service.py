@@ -177,7 +177,11 @@ def funnel(ws: Workspace, steps: Sequence[str] | str | None = None, *,
         if seconds is not None:
             raise ConfigError("within applies to custom funnels: give steps too")
         names = list(STAGES)
-        units = FU.stage_funnel_units(tagged, ws.touchpoints(), per=per, by=by, segments=seg)
+        if by is None and per == "customer" and ws.journeys_stored():
+            units = FU.stored_units(ws.rollup(FU.CUSTOMER_STAGES))
+        else:
+            units = FU.stage_funnel_units(tagged, ws.touchpoints(), per=per, by=by,
+                                          segments=seg)
     else:
         units = FU.funnel_units(tagged, names, within_seconds=seconds, per=per, by=by,
                                 segments=seg)

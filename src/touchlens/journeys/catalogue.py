@@ -11,10 +11,12 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
 from touchlens.journeys.classify import classify
+from touchlens.journeys.rollups import Rollup, register
 from touchlens.store import schema as S
 
 COLUMNS = [*S.TOUCHPOINTS.names, "source", "reviewed", "n_events"]
@@ -29,15 +31,37 @@ def builtin_catalogue() -> pd.DataFrame:
     return frame[S.TOUCHPOINTS.names].copy()
 
 
-def touchpoint_usage(events: ir.Table) -> ir.Table:
-    """One row per (touchpoint): events, main channel, most frequent event type."""
-    by_channel = events.group_by(["touchpoint", "channel"]).agg(n=events.count())
-    by_type = events.group_by(["touchpoint", "event_type"]).agg(n=events.count())
-    top_channel = by_channel.group_by("touchpoint").agg(
-        channel=by_channel.channel.argmax(by_channel.n), n_events=by_channel.n.sum())
-    top_type = by_type.group_by("touchpoint").agg(
-        event_type=by_type.event_type.argmax(by_type.n))
-    return top_channel.join(top_type, "touchpoint")
+def usage_counts(events: ir.Table) -> ir.Table:
+    """Events per (touchpoint, channel, event_type): ``n_events`` (a sum over customers, so
+    kept as a rollup of the journey cache, :data:`USAGE`)."""
+    return events.group_by(["touchpoint", "channel", "event_type"]).agg(
+        n_events=events.count())
+
+
+USAGE = register(Rollup("touchpoint_usage", ("touchpoint", "channel", "event_type"),
+                        usage_counts, size="n_events"))
+
+
+def touchpoint_usage(events: ir.Table, counts: ir.Table | None = None) -> ir.Table:
+    """One row per (touchpoint): events, main channel, most frequent event type (ties: the
+    first name in sort order), from ``counts`` (:func:`usage_counts` of ``events``) when
+    given."""
+    counts = usage_counts(events) if counts is None else counts
+    by_channel = counts.group_by(["touchpoint", "channel"]).agg(n=counts.n_events.sum())
+    by_type = counts.group_by(["touchpoint", "event_type"]).agg(n=counts.n_events.sum())
+    totals = by_channel.group_by("touchpoint").agg(n_events=by_channel.n.sum())
+    top_channel = _most_frequent(by_channel, "channel")
+    return totals.join(top_channel, "touchpoint").join(
+        _most_frequent(by_type, "event_type"), "touchpoint").select(
+        "touchpoint", "channel", "n_events", "event_type")
+
+
+def _most_frequent(counts: ir.Table, column: str) -> ir.Table:
+    """Per touchpoint, the ``column`` value with the largest ``n`` (ties: the smallest)."""
+    order = ibis.window(group_by=counts.touchpoint, order_by=[ibis.desc(counts.n),
+                                                               counts[column]])
+    ranked = counts.mutate(_rank=ibis.row_number().over(order))
+    return ranked.filter(ranked._rank == 0).select("touchpoint", column)
 
 
 def catalogue(user: pd.DataFrame, usage: pd.DataFrame) -> pd.DataFrame:

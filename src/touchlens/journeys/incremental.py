@@ -13,7 +13,8 @@ So, with S = the new events' nodes plus every node of the old components they to
 closed: an edge at a node of S has both ends in S), only S is stitched again, from the
 events and identities of its nodes; the map rows of S, and the journeys (with their counts
 per touchpoint) of the customers S was labelled with before or is labelled with now, are
-deleted and written again.
+deleted and written again, and the stored rollups (:mod:`touchlens.journeys.rollups`) lose
+those customers' old events and gain their new ones.
 
 Taken only when the stored tables are as the last build left them (:func:`fingerprint`:
 rows of the three journey tables and the map, rows and content of ``identities``) and no stored
@@ -29,6 +30,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from touchlens.journeys import rollups
 from touchlens.journeys.identity import stitch
 from touchlens.journeys.paths import journey_events, journeys, resolved_events
 from touchlens.journeys.touchpoints import customer_touchpoints
@@ -144,6 +146,9 @@ def _update(store: Store, delta: ir.Table, lookback_days: float) -> None:
     affected = _keep(store, "affected", before.union(after))
     store.delete_in("identity_map", "customer_id", before)
     store.insert_select("identity_map", stitched)
+    kept = rollups.current(store)
+    if kept:  # their events as the rollups counted them
+        gone = _keep(store, "gone", cached.filter(cached.customer_id.isin(affected.customer_id)))
     store.delete_in(JOURNEY_CACHE, "customer_id", affected)
     store.insert_select(JOURNEY_CACHE, journey_events(
         resolved_events(events, store.table("identity_map")), lookback_days))
@@ -155,6 +160,10 @@ def _update(store: Store, delta: ir.Table, lookback_days: float) -> None:
     journeys_cache = store.table(JOURNEYS_CACHE)
     store.insert_select(CUSTOMER_TOUCHPOINTS_CACHE, customer_touchpoints(
         theirs, journeys_cache.filter(journeys_cache.customer_id.isin(after.customer_id))))
+    if kept:
+        rollups.merge(store, kept, gone, theirs)
+    else:
+        rollups.new_generation(store)
 
 
 def _nodes(events: ir.Table) -> ir.Table:

@@ -19,6 +19,10 @@ feedback, so a touchpoint that falls silent shows 0, not a missing row. Columns:
   values ``<metric>_expected``: counts averaged (Σ/baseline_n), rates pooled (Σx/Σn).
 
 All of it is one Ibis expression (:func:`kpi_table`), so DuckDB and Spark both run it.
+The activity counts are sums over customers, so they are also kept as rollups of the
+journey cache (:data:`ACTIVITY`, :mod:`touchlens.journeys.rollups`): stored per hour and
+per day and updated with the journeys, the grid then reads a few thousand rows instead of
+grouping every event (~2.2 s at 10M events).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from touchlens.errors import ConfigError
+from touchlens.journeys.rollups import Rollup, register
 from touchlens.store.schema import CONVERSION_EVENT_TYPES
 from touchlens.store.timestamps import utc_floor
 
@@ -74,6 +79,19 @@ def activity_counts(events: ir.Table, grain: str) -> ir.Table:
                          "n_converted", "cost")
 
 
+def _activity_rollup(grain: str) -> Rollup:
+    def build(tagged: ir.Table) -> ir.Table:
+        return activity_counts(tagged, grain)
+
+    return register(Rollup(f"kpi_activity_{grain}", ("touchpoint", "period_start"), build,
+                           size="n_events"))
+
+
+# :func:`activity_counts` per grain as a rollup: each count is one per customer and
+# event/customer/converted customer, the cost a sum of the customer's events' costs
+ACTIVITY = {grain: _activity_rollup(grain) for grain in GRAINS}
+
+
 def feedback_counts(feedback: ir.Table, grain: str,
                     sentiment: ir.Table | None = None) -> ir.Table:
     """Per touchpoint × period: survey counts and, with ``sentiment`` (response_id, label),
@@ -98,17 +116,29 @@ def feedback_counts(feedback: ir.Table, grain: str,
 
 def kpi_table(events: ir.Table, feedback: ir.Table, *, grain: str = "day",
               baseline_weeks: int = 4, sentiment: ir.Table | None = None,
-              since: datetime | None = None, until: datetime | None = None) -> ir.Table:
-    """The dense KPI grid with baselines (see the module docstring for every column)."""
+              since: datetime | None = None, until: datetime | None = None,
+              activity: ir.Table | None = None) -> ir.Table:
+    """The dense KPI grid with baselines (see the module docstring for every column).
+
+    ``activity``: :func:`activity_counts` of ``events`` at ``grain`` when stored (the
+    :data:`ACTIVITY` rollup); its periods are kept from ``since`` to before ``until``, so
+    both must then be period starts (:func:`on_period_start`)."""
     if baseline_weeks < 1:
         raise ConfigError(f"baseline_weeks must be at least 1, got {baseline_weeks}")
+    if activity is not None and not (on_period_start(since, grain)
+                                     and on_period_start(until, grain)):
+        raise ConfigError("stored activity counts need since/until on period starts")
     if since is not None:
         events = events.filter(events.occurred_at >= since)
         feedback = feedback.filter(feedback.occurred_at >= since)
+        if activity is not None:
+            activity = activity.filter(activity.period_start >= since)
     if until is not None:
         events = events.filter(events.occurred_at < until)
         feedback = feedback.filter(feedback.occurred_at < until)
-    act = activity_counts(events, grain)
+        if activity is not None:
+            activity = activity.filter(activity.period_start < until)
+    act = activity_counts(events, grain) if activity is None else activity
     fbc = feedback_counts(feedback, grain, sentiment)
     periods = ibis.union(act.select("period_start"), fbc.select("period_start")).distinct()
     touchpoints = ibis.union(act.select("touchpoint"), fbc.select("touchpoint")).distinct()
@@ -124,6 +154,14 @@ def kpi_table(events: ir.Table, feedback: ir.Table, *, grain: str = "day",
     g = g.mutate(baseline_n=g.period_start.count().over(past),
                  **{f"{c}_base": g[c].sum().over(past) for c in COUNTS})
     return _with_rates(g.mutate(grain=ibis.literal(grain)))
+
+
+def on_period_start(ts: datetime | None, grain: str) -> bool:
+    """Whether ``ts`` (UTC) is None or the start of an hour/day (``grain``)."""
+    if ts is None:
+        return True
+    stamp = pd.Timestamp(ts)
+    return stamp == stamp.floor(check_grain(grain))
 
 
 def _ratio(num: ir.NumericValue, den: ir.NumericValue, scale: float = 1.0) -> ir.NumericValue:

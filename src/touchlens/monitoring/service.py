@@ -11,7 +11,14 @@ import pandas as pd
 from touchlens.errors import ConfigError
 from touchlens.monitoring.alerts import store_alerts, stored_alerts, to_rows
 from touchlens.monitoring.anomalies import Detector, detect
-from touchlens.monitoring.kpis import GRAINS, kpi_frame, kpi_table, sentiment_table
+from touchlens.monitoring.kpis import (
+    ACTIVITY,
+    GRAINS,
+    kpi_frame,
+    kpi_table,
+    on_period_start,
+    sentiment_table,
+)
 
 PERIOD = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 
@@ -34,9 +41,14 @@ def kpis(ws: Any, *, grain: str = "day", since: Any = None, until: Any = None,
         raise ConfigError(f"grain must be one of {tuple(GRAINS)}, not {grain!r}")
     since, until = _utc(since), _utc(until)
     history = since - timedelta(weeks=baseline_weeks) if since is not None else None
+    # the counts per period are stored with stored journeys (elsewhere building the
+    # journeys for them would cost more than counting the events)
+    stored = (ws.journeys_stored() and on_period_start(history, grain)
+              and on_period_start(until, grain))
     expr = kpi_table(ws.events(), ws.store.table("feedback"), grain=grain,
                      baseline_weeks=baseline_weeks, sentiment=sentiment_table(ws.store),
-                     since=history, until=until)
+                     since=history, until=until,
+                     activity=ws.rollup(ACTIVITY[grain]) if stored else None)
     frame = kpi_frame(ws.store.execute(expr))
     if since is not None:
         start = pd.Timestamp(since).floor(GRAINS[grain])
@@ -61,7 +73,10 @@ def detect_anomalies(ws: Any, *, grain: str = "day", since: Any = None, as_of: A
     as_of = _utc(as_of) or data_clock(ws)
     if as_of is None:
         return pd.DataFrame()
-    frame = kpis(ws, grain=grain, baseline_weeks=baseline_weeks, until=as_of)
+    # only complete periods are judged, so the grid can stop at the start of as_of's own
+    # (then it reads the stored counts per period, :data:`ACTIVITY`)
+    until = pd.Timestamp(as_of).floor(GRAINS[grain]).to_pydatetime()
+    frame = kpis(ws, grain=grain, baseline_weeks=baseline_weeks, until=until)
     if frame.empty:
         return frame
     complete = frame["period_start"] + PERIOD[grain] <= pd.Timestamp(as_of)

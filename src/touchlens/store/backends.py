@@ -245,6 +245,10 @@ class Store:
                                  namespace=ops.Namespace(catalog=None, database=None)
                                  ).to_expr()
 
+    def exists(self, name: str) -> bool:
+        """Whether the table ``name`` is stored."""
+        return name in self.con.list_tables()
+
     def tables_like(self, pattern: str) -> list[str]:
         """The stored tables whose name matches the regular expression ``pattern``."""
         return sorted(self.con.list_tables(like=pattern))

@@ -1,0 +1,291 @@
+"""Rollups (:mod:`touchlens.journeys.rollups`): every registered one is a sum over customers,
+and a stored one equals the expression over the current journeys after incremental
+updates (appends, a login that joins two customers), full builds and failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import touchlens.insights.funnels  # noqa: F401 - registers the stage funnel's rollup
+import touchlens.monitoring.kpis  # noqa: F401 - registers the KPI grid's rollups
+from touchlens import Workspace
+from touchlens.journeys import incremental, rollups
+from touchlens.monitoring.kpis import ACTIVITY, kpi_frame, kpi_table, sentiment_table
+
+
+@pytest.fixture(scope="module")
+def world():
+    from touchlens.simulate import simulate_retailer
+
+    return simulate_retailer(400, seed=8, days=60)
+
+
+@pytest.fixture
+def taken(monkeypatch) -> list[bool]:
+    """What each incremental.refresh call answered (True: updated in place)."""
+    seen: list[bool] = []
+    real = incremental.refresh
+
+    def spy(*args, **kwargs) -> bool:
+        seen.append(real(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(incremental, "refresh", spy)
+    return seen
+
+
+def _frame(ws: Workspace, expr, rollup: rollups.Rollup) -> pd.DataFrame:
+    df = ws.store.execute(expr)
+    df = df.sort_values(list(rollup.keys), ignore_index=True)[sorted(df.columns)]
+    values = [c for c in df.columns if c not in rollup.keys
+              and not pd.api.types.is_datetime64_any_dtype(df[c])]
+    return df.astype({c: "float64" for c in values})
+
+
+def _context(ws: Workspace, rollup: rollups.Rollup):
+    return None if rollup.context_of is None else rollup.context_of(ws)
+
+
+def _assert_current(ws: Workspace) -> None:
+    """Each registered rollup as stored (no rebuild: already current) equals its expression
+    over the journeys as they are now."""
+    tagged = ws.journey_events()
+    for rollup in rollups.REGISTRY.values():
+        assert rollups.is_current(ws.store, rollup, _context(ws, rollup)), rollup.name
+        stored = _frame(ws, ws.rollup(rollup), rollup)
+        computed = _frame(ws, rollup.of(tagged, _context(ws, rollup)), rollup)
+        assert len(stored) > 10
+        pd.testing.assert_frame_equal(stored, computed, check_dtype=False, rtol=1e-12,
+                                      obj=rollup.name)
+
+
+def _open(path: Path, world) -> Workspace:
+    ws = Workspace.open(path)
+    ws.ingest_arrow(world.identities, "identities")
+    return ws
+
+
+def _login(event_id: str, customer: str | None, cookie: str, day: int) -> dict:
+    return {"event_id": event_id, "occurred_at": f"2026-01-{day:02d}T12:00:00Z",
+            "customer_id": customer, "anonymous_id": cookie, "channel": "web",
+            "touchpoint": "homepage", "event_type": "purchase", "revenue": 10.0,
+            "cost": 0.25}
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_every_registered_rollup_is_a_sum_over_customers(tmp_path, world, seed) -> None:
+    """build(A ∪ B) = build(A) + build(B) for customers split at random (per customer:
+    build(A) and build(B) side by side)."""
+    assert {"kpi_activity_day", "kpi_activity_hour", "touchpoint_usage",
+            "stage_funnel_customers"} <= set(rollups.REGISTRY)
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(world.events, "events")
+        tagged = ws.journey_events()
+        customers = ws.store.execute(tagged.select("customer_id").distinct())["customer_id"]
+        half = customers.sample(frac=0.5, random_state=seed).tolist()
+        a = tagged.filter(tagged.customer_id.isin(half))
+        b = tagged.filter(~tagged.customer_id.isin(half))
+        for rollup in rollups.REGISTRY.values():
+            context = _context(ws, rollup)
+            whole = _frame(ws, rollup.of(tagged, context), rollup).set_index(
+                list(rollup.keys))
+            parts = pd.concat([_frame(ws, rollup.of(t, context), rollup) for t in (a, b)])
+            if rollup.per_customer:
+                summed = parts.set_index(list(rollup.keys)).sort_index()
+                whole = whole.sort_index()
+            else:
+                summed = parts.groupby(list(rollup.keys), dropna=False).sum()
+                assert len(parts) > len(whole)  # groups shared by both halves were added up
+            summed = summed.loc[whole.index]
+            pd.testing.assert_frame_equal(summed, whole, check_dtype=False, rtol=1e-12,
+                                          obj=rollup.name)
+
+
+def test_stored_rollups_follow_appended_events(tmp_path, world, taken) -> None:
+    events = world.events
+    parts = np.array_split(np.random.default_rng(3).permutation(events.num_rows), 50)
+    base = events.take(pa.array(np.concatenate(parts[:47])))
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(base, "events")
+        for rollup in rollups.REGISTRY.values():
+            ws.rollup(rollup)  # stored on first use
+        _assert_current(ws)
+        for part in parts[47:]:  # old and new timestamps alike: any day may change
+            ws.ingest_arrow(events.take(pa.array(part)), "events")
+            _assert_current(ws)
+    assert taken == [True, True, True]
+
+
+def test_a_login_that_joins_two_customers(tmp_path, world, taken) -> None:
+    """Two customers become one: their counts move, a day's customer count drops by one."""
+    ev = world.events.to_pandas()
+    known = ev[ev.customer_id.notna()].customer_id.drop_duplicates().sort_values()
+    first, second = known.iloc[0], known.iloc[1]
+    delta = pa.Table.from_pylist([_login("j-1", first, "cookie-shared", 10),
+                                  _login("j-2", second, "cookie-shared", 10),
+                                  _login("j-3", None, "cookie-shared", 10)])
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(world.events, "events")
+        day = ACTIVITY["day"]
+        before = ws.store.execute(ws.rollup(day))
+        for rollup in rollups.REGISTRY.values():
+            ws.rollup(rollup)
+        ws.ingest_arrow(delta, "events")
+        _assert_current(ws)
+        after = ws.store.execute(ws.rollup(day))
+    assert taken == [True]
+    at = pd.Timestamp("2026-01-10", tz="UTC")
+
+    def homepage(df: pd.DataFrame) -> pd.Series:
+        ts = pd.to_datetime(df["period_start"])
+        ts = ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC")
+        rows = df[(df["touchpoint"] == "homepage") & (ts == at)]
+        empty = {"n_events": 0, "n_customers": 0, "n_converted": 0}
+        return rows.iloc[0] if len(rows) else pd.Series(empty)
+
+    old, new = homepage(before), homepage(after)
+    assert new["n_events"] == old["n_events"] + 3
+    assert new["n_customers"] - old["n_customers"] <= 1  # the two are one customer now
+
+
+def test_a_full_build_drops_them_and_a_stale_one_is_built_again(tmp_path, world) -> None:
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(world.events, "events")
+        day = ACTIVITY["day"]
+        ws.rollup(day)
+        assert ws.store.exists(day.table)
+        ws.refresh(force=True)  # a full rebuild of the map, then of the journeys
+        ws.journey_events()
+        assert not ws.store.exists(day.table) and not rollups.is_current(ws.store, day)
+        ws.rollup(day)
+        rollups.new_generation(ws.store)  # e.g. an update by a process without the module
+        assert not rollups.is_current(ws.store, day)
+        _frame(ws, ws.rollup(day), day)
+        _assert_current_one(ws, day)
+
+
+def _assert_current_one(ws: Workspace, rollup: rollups.Rollup) -> None:
+    assert rollups.is_current(ws.store, rollup, _context(ws, rollup))
+    stored = _frame(ws, ws.store.table(rollup.table), rollup)
+    computed = _frame(ws, rollup.build(ws.journey_events()), rollup)
+    pd.testing.assert_frame_equal(stored, computed, check_dtype=False)
+
+
+def test_a_rollup_that_cannot_be_stored_is_computed(tmp_path, world, monkeypatch) -> None:
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(world.events, "events")
+        ws.journey_events()
+
+        def conflict(name, obj):
+            raise RuntimeError("write-write conflict")
+
+        monkeypatch.setattr(ws.store, "replace", conflict)
+        day = ACTIVITY["day"]
+        got = _frame(ws, ws.rollup(day), day)
+        assert not ws.store.exists(day.table) and not rollups.is_current(ws.store, day)
+        pd.testing.assert_frame_equal(got, _frame(ws, day.build(ws.journey_events()), day))
+
+
+@pytest.mark.parametrize("grain", ["day", "hour"])
+def test_the_kpi_grid_from_stored_counts_is_the_computed_one(tmp_path, world, grain) -> None:
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(world.events, "events")
+        ws.ingest_arrow(world.feedback, "feedback")
+        since = pd.Timestamp(ws.store.execute(ws.store.table("events").occurred_at.min()
+                                              .name("m").as_table())["m"].iloc[0])
+        since = (since.tz_localize("UTC") if since.tzinfo is None else since) + pd.Timedelta(
+            days=33)
+        since = since.floor("D")
+        for kwargs in ({}, {"since": since}, {"since": since, "until": since + pd.Timedelta(
+                days=10)}):
+            got = ws.kpis(grain=grain, **kwargs)
+            assert rollups.is_current(ws.store, ACTIVITY[grain])
+            history = kwargs.get("since")
+            history = None if history is None else history - pd.Timedelta(weeks=4)
+            want = kpi_frame(ws.store.execute(kpi_table(
+                ws.events(), ws.store.table("feedback"), grain=grain,
+                sentiment=sentiment_table(ws.store), since=history,
+                until=kwargs.get("until"))))
+            if history is not None:
+                want = want[want["period_start"] >= kwargs["since"]].reset_index(drop=True)
+            assert len(got) > 50 and got["n_events"].sum() > 0
+            pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_anomalies_judged_on_stored_counts_are_those_of_the_computed_grid(tmp_path, world,
+                                                                          monkeypatch) -> None:
+    from touchlens.monitoring import service
+
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(world.events, "events")
+        ws.ingest_arrow(world.feedback, "feedback")
+        stored = ws.detect_anomalies(save=False)
+        assert rollups.is_current(ws.store, ACTIVITY["day"])
+        monkeypatch.setattr(ws, "journeys_stored", lambda: False)
+        computed = service.detect_anomalies(ws, save=False)
+    cols = [c for c in stored.columns if c not in ("alert_id", "created_at", "detected_at")]
+    pd.testing.assert_frame_equal(stored[cols].reset_index(drop=True),
+                                  computed[cols].reset_index(drop=True), check_dtype=False)
+
+
+def test_the_catalogue_from_stored_counts_is_the_computed_one(tmp_path, world) -> None:
+    from touchlens.journeys import catalogue
+    from touchlens.journeys.catalogue import USAGE, touchpoint_usage
+
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(world.events, "events")
+        before = ws.touchpoints()  # nothing built yet: from the events
+        assert not ws.store.exists(USAGE.table)
+        ws.journey_events()
+        stored = ws.touchpoints()
+        assert rollups.is_current(ws.store, USAGE)
+        usage = ws.store.execute(touchpoint_usage(ws.store.table("events")))
+        computed = catalogue(ws.store.execute(ws.store.table("touchpoints")), usage)
+    assert stored["n_events"].sum() == world.events.num_rows - int(
+        pd.isna(world.events.column("touchpoint").to_pandas()).sum())
+    for frame in (before, computed):
+        pd.testing.assert_frame_equal(stored, frame)
+
+
+def _computed_funnel(ws: Workspace) -> pd.DataFrame:
+    from touchlens.insights import funnels as FU
+    from touchlens.store.schema import STAGES
+
+    units = FU.stage_funnel_units(ws.journey_events(), ws.touchpoints())
+    return FU.funnel_frame(ws.store.execute(FU.funnel_counts(units, len(STAGES))),
+                           list(STAGES), None)
+
+
+def test_the_stage_funnel_from_stored_stages_follows_the_catalogue(tmp_path, world,
+                                                                    taken) -> None:
+    """Read from the stored stages per customer: the computed funnel's numbers, after new
+    events too; a touchpoint moved to another stage rebuilds them with the new stages."""
+    from touchlens.insights.funnels import CUSTOMER_STAGES
+
+    events = world.events
+    late = np.random.default_rng(5).random(events.num_rows) < 0.02
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(events.filter(pa.array(~late)), "events")
+        first = ws.funnel()
+        assert rollups.is_current(ws.store, CUSTOMER_STAGES, _context(ws, CUSTOMER_STAGES))
+        pd.testing.assert_frame_equal(first, _computed_funnel(ws))
+        ws.ingest_arrow(events.filter(pa.array(late)), "events")
+        updated = ws.funnel()
+        assert taken == [True]
+        pd.testing.assert_frame_equal(updated, _computed_funnel(ws))
+        assert updated["n"].iloc[0] >= first["n"].iloc[0]
+        # newsletters are now a purchase-stage touchpoint: the stages are built again
+        moved = ws.touchpoints().set_index("touchpoint").loc["newsletter"]
+        assert moved["stage"] != "purchase"
+        row = {c: moved.get(c, "") for c in ("channel", "medium", "control", "cost_type",
+                                             "primary_metric", "description")}
+        ws.ingest_arrow(pd.DataFrame([{"touchpoint": "newsletter", **row,
+                                       "stage": "purchase"}]), "touchpoints")
+        changed = ws.funnel()
+        pd.testing.assert_frame_equal(changed, _computed_funnel(ws))
+        assert not changed["n"].equals(updated["n"])
