@@ -11,9 +11,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-import touchlens.insights.funnels  # noqa: F401 - registers the stage funnel's rollup
-import touchlens.monitoring.kpis  # noqa: F401 - registers the KPI grid's rollups
 from touchlens import Workspace
+from touchlens.insights import flows as F  # each reader module registers its rollups
+from touchlens.insights import funnels as FU
+from touchlens.insights import journey_map as JM
 from touchlens.journeys import incremental, rollups
 from touchlens.monitoring.kpis import ACTIVITY, kpi_frame, kpi_table, sentiment_table
 
@@ -82,7 +83,8 @@ def test_every_registered_rollup_is_a_sum_over_customers(tmp_path, world, seed) 
     """build(A ∪ B) = build(A) + build(B) for customers split at random (per customer:
     build(A) and build(B) side by side)."""
     assert {"kpi_activity_day", "kpi_activity_hour", "touchpoint_usage",
-            "stage_funnel_customers"} <= set(rollups.REGISTRY)
+            "stage_funnel_customers", "flow_links", "flow_anchors",
+            "repeat_touches", "journey_map_reach"} <= set(rollups.REGISTRY)
     with _open(tmp_path / "ws.duckdb", world) as ws:
         ws.ingest_arrow(world.events, "events")
         tagged = ws.journey_events()
@@ -253,7 +255,6 @@ def test_the_catalogue_from_stored_counts_is_the_computed_one(tmp_path, world) -
 
 
 def _computed_funnel(ws: Workspace) -> pd.DataFrame:
-    from touchlens.insights import funnels as FU
     from touchlens.store.schema import STAGES
 
     units = FU.stage_funnel_units(ws.journey_events(), ws.touchpoints())
@@ -265,8 +266,7 @@ def test_the_stage_funnel_from_stored_stages_follows_the_catalogue(tmp_path, wor
                                                                     taken) -> None:
     """Read from the stored stages per customer: the computed funnel's numbers, after new
     events too; a touchpoint moved to another stage rebuilds them with the new stages."""
-    from touchlens.insights.funnels import CUSTOMER_STAGES
-
+    CUSTOMER_STAGES = FU.CUSTOMER_STAGES
     events = world.events
     late = np.random.default_rng(5).random(events.num_rows) < 0.02
     with _open(tmp_path / "ws.duckdb", world) as ws:
@@ -289,3 +289,44 @@ def test_the_stage_funnel_from_stored_stages_follows_the_catalogue(tmp_path, wor
         changed = ws.funnel()
         pd.testing.assert_frame_equal(changed, _computed_funnel(ws))
         assert not changed["n"].equals(updated["n"])
+
+
+def test_flows_and_repeats_from_stored_links_are_the_computed_ones(tmp_path, world) -> None:
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(world.events, "events")
+        tagged = ws.journey_events()
+        anchors = ["product_page", "cart", "newsletter", "(conversion)", "no-such-place"]
+        for anchor in anchors:
+            for direction in ("after", "before"):
+                for steps in (1, 2, 3, 4):
+                    got = ws.flows(anchor, direction=direction, steps=steps)
+                    counts, n = F.flow_links(tagged, anchor, direction=direction, steps=steps)
+                    want = F.flows_frame(ws.store.execute(counts),
+                                         int(ws.store.execute(n).iloc[0, 0]), direction)
+                    pd.testing.assert_frame_equal(got, want, check_dtype=False,
+                                                  obj=f"{anchor} {direction} {steps}")
+        assert rollups.is_current(ws.store, F.FLOW_LINKS)
+        assert len(ws.flows("product_page", steps=3)) > 10
+        repeats = ws.repeats()
+        assert rollups.is_current(ws.store, F.REPEATS)
+        want = F.repeats_frame(ws.store.execute(F.repeat_touches(tagged)))
+        pd.testing.assert_frame_equal(repeats, want, check_dtype=False)
+
+
+def test_the_journey_maps_reach_is_read_stored(tmp_path, world) -> None:
+    from touchlens.journeys import customer_touchpoints
+
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(world.events, "events")
+        stages = ws.journey_map().stages
+        context = _context(ws, JM.REACH)
+        assert rollups.is_current(ws.store, JM.REACH, context) and context
+        computed = JM.split_reach(ws.store.execute(JM.reach_counts(
+            customer_touchpoints(ws.journey_events()), ws.touchpoints())))
+        stored = JM.split_reach(ws.store.execute(ws.rollup(JM.REACH)))
+    for got, want in zip(stored[:2], computed[:2], strict=True):
+        key = got.columns[0]
+        pd.testing.assert_frame_equal(got.sort_values(key, ignore_index=True),
+                                      want.sort_values(key, ignore_index=True))
+    assert stored[2] == computed[2] > 100
+    assert stages["reach"].sum() > 0

@@ -27,6 +27,7 @@ import pandas as pd
 
 from touchlens.errors import ConfigError
 from touchlens.journeys.paths import opens_step
+from touchlens.journeys.rollups import Rollup, register
 
 CONVERSION = "(conversion)"
 END = "(end)"
@@ -41,13 +42,17 @@ def journey_steps(tagged: ir.Table) -> ir.Table:
     return t.select("journey_id", "customer_id", "occurred_at", node=node, pos=t._step)
 
 
-def flow_links(tagged: ir.Table, touchpoint: str, *, direction: str = "after",
-               steps: int = 3) -> tuple[ir.Table, ir.Table]:
-    """(links, anchor count): Ibis tables; see the module docstring."""
+def check_flow(direction: str, steps: int) -> None:
     if direction not in ("after", "before"):
         raise ConfigError(f"direction must be 'after' or 'before', not {direction!r}")
     if steps < 1:
         raise ConfigError(f"steps must be at least 1, not {steps}")
+
+
+def flow_links(tagged: ir.Table, touchpoint: str, *, direction: str = "after",
+               steps: int = 3) -> tuple[ir.Table, ir.Table]:
+    """(links, anchor count): Ibis tables; see the module docstring."""
+    check_flow(direction, steps)
     s = journey_steps(tagged)
     anchor = s.filter(s.node == touchpoint).group_by("journey_id").agg(_a=s.pos.min())
     conv = s.group_by("journey_id").agg(_converted=(s.node == CONVERSION).any())
@@ -68,6 +73,74 @@ def flow_links(tagged: ir.Table, touchpoint: str, *, direction: str = "after",
     counts = links.group_by(["source_step", "source", "target_step", "target"]).agg(
         n_journeys=links.count(), n_converted=links._converted.cast("int64").sum())
     return counts, anchor.count().as_table()
+
+
+def every_flow_link(tagged: ir.Table, steps: int) -> ir.Table:
+    """:func:`flow_links` counts for every anchor and both directions up to ``steps``, in
+    one table: ``anchor, direction`` + the counts' columns (a rollup: journeys are one
+    customer's, so every count is a sum over customers).
+
+    A step's neighbours do not depend on the anchor, so they are looked up once per step;
+    each anchor (a node's first step in a journey) then takes the steps within ``steps``
+    of it."""
+    s = journey_steps(tagged)
+    w = ibis.window(group_by=s.journey_id, order_by=s.pos)
+    s = s.mutate(_next=s.node.lead().over(w), _prev=s.node.lag().over(w),
+                 _converted=(s.node == CONVERSION).any().over(
+                     ibis.window(group_by=s.journey_id)))
+    anchors = s.group_by(["journey_id", "node"]).agg(_a=s.pos.min())
+    a = anchors.select(_j="journey_id", anchor="node", _a="_a")
+    near = (s.pos >= a._a - (steps - 1)) & (s.pos <= a._a + (steps - 1))
+    j = s.join(a, [s.journey_id == a._j, near])
+    after = j.filter(j.pos >= j._a)
+    rel = after.pos - after._a
+    after = after.select(
+        "anchor", direction=ibis.literal("after"), source_step=rel, source=after.node,
+        target_step=rel + 1, target=after._next.coalesce(
+            ibis.ifelse(after.node == CONVERSION, ibis.null(), END)),
+        _converted=after._converted)
+    before = j.filter(j.pos <= j._a)
+    back = before._a - before.pos
+    before = before.select(
+        "anchor", direction=ibis.literal("before"), source_step=-(back + 1),
+        source=before._prev.fill_null(START), target_step=-back, target=before.node,
+        _converted=before._converted)
+    links = ibis.union(after, before)
+    links = links.filter(links.target.notnull())
+    return links.group_by(["anchor", "direction", "source_step", "source", "target_step",
+                           "target"]).agg(n_journeys=links.count(),
+                                          n_converted=links._converted.cast("int64").sum())
+
+
+def flow_anchors(tagged: ir.Table) -> ir.Table:
+    """Journeys per anchor node (the :func:`flow_links` anchor count of each)."""
+    s = journey_steps(tagged)
+    pairs = s.select(anchor=s.node, journey_id=s.journey_id).distinct()
+    return pairs.group_by("anchor").agg(n_journeys=pairs.count())
+
+
+# the dashboard's Sankey (3 steps; the API allows up to 6: more are computed) for every
+# anchor, and the anchors' journeys, stored with the journeys
+FLOW_STEPS = 3
+FLOW_LINKS = register(Rollup(
+    "flow_links", ("anchor", "direction", "source_step", "source", "target_step", "target"),
+    lambda tagged: every_flow_link(tagged, FLOW_STEPS), size="n_journeys"))
+FLOW_ANCHORS = register(Rollup("flow_anchors", ("anchor",), flow_anchors, size="n_journeys"))
+
+
+def stored_flow_links(links: ir.Table, anchors: ir.Table, touchpoint: str, *,
+                      direction: str, steps: int) -> tuple[ir.Table, ir.Table]:
+    """:func:`flow_links`'s two tables read from :data:`FLOW_LINKS` and
+    :data:`FLOW_ANCHORS` (``steps`` ≤ :data:`FLOW_STEPS`)."""
+    check_flow(direction, steps)
+    if steps > FLOW_STEPS:
+        raise ConfigError(f"flows of more than {FLOW_STEPS} steps are not stored")
+    near = links.source_step < steps if direction == "after" else links.source_step >= -steps
+    mine = links.filter((links.anchor == touchpoint) & (links.direction == direction) & near)
+    n = anchors.filter(anchors.anchor == touchpoint)
+    return (mine.select("source_step", "source", "target_step", "target", "n_journeys",
+                        "n_converted"),
+            n.aggregate(n=n.n_journeys.sum().fill_null(0)))
 
 
 def flows_frame(counts: pd.DataFrame, n_anchor: int, direction: str) -> pd.DataFrame:
@@ -102,6 +175,10 @@ def repeat_touches(tagged: ir.Table) -> ir.Table:
         conv_no_loop=(~loop & per._converted).cast("int64").sum(),
     )
     return agg
+
+
+# every count is over journeys, so a sum over customers
+REPEATS = register(Rollup("repeat_touches", ("touchpoint",), repeat_touches, size="journeys"))
 
 
 def repeats_frame(agg: pd.DataFrame) -> pd.DataFrame:

@@ -33,7 +33,8 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from touchlens.insights.inputs import stage_name, stage_rank
+from touchlens.insights.inputs import stage_name, stage_rank, stage_ranks
+from touchlens.journeys.rollups import Rollup, register
 from touchlens.journeys.touchpoints import (
     BURST,
     BURST_HOURS,
@@ -73,7 +74,8 @@ def reach_by(tagged: ir.Table, catalogue: pd.DataFrame, level: str) -> ir.Table:
     return t.group_by(level).agg(reach=t.customer_id.nunique(), touches=t.count())
 
 
-def reach_counts(per_customer: ir.Table, catalogue: pd.DataFrame) -> ir.Table:
+def reach_counts(per_customer: ir.Table, catalogue: pd.DataFrame | dict[str, int]
+                 ) -> ir.Table:
     """:func:`reach_by` for both levels and the customer total in one query, long: ``level``
     ("touchpoint" | "stage" | "all"), ``key`` (the touchpoint or stage; NULL for "all"),
     ``reach``, ``touches``.
@@ -96,6 +98,18 @@ def reach_counts(per_customer: ir.Table, catalogue: pd.DataFrame) -> ir.Table:
     parts.append(pairs.aggregate(reach=distinct, touches=touches).mutate(
         key=ibis.null().cast("string"), level=ibis.literal("all")))
     return ibis.union(*(t.select("level", "key", "reach", "touches") for t in parts))
+
+
+def _reach_of_events(tagged: ir.Table, ranks: dict[str, int]) -> ir.Table:
+    per_customer = tagged.group_by(["customer_id", "touchpoint"]).agg(touches=tagged.count())
+    return reach_counts(per_customer, ranks)
+
+
+# :func:`reach_counts` stored with the journeys: a customer counts once per touchpoint, per
+# stage and in the total, so every reach is a sum over customers; built with the
+# catalogue's stage ranks
+REACH = register(Rollup("journey_map_reach", ("level", "key"), _reach_of_events,
+                        size="touches", context_of=lambda ws: stage_ranks(ws.touchpoints())))
 
 
 def split_reach(counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -288,15 +302,18 @@ class MapParts:
 def map_parts(ex: Callable[[ir.Expr], pd.DataFrame], tagged: ir.Table, feedback: ir.Table,
               sentiment: ir.Table | None, catalogue: pd.DataFrame,
               voc_pains: Callable[[], pd.DataFrame | None], *, burst: int,
-              burst_hours: float, per_customer: ir.Table | None = None) -> MapParts:
+              burst_hours: float, per_customer: ir.Table | None = None,
+              reach: ir.Table | None = None) -> MapParts:
     """Reach, scores and bursts run with ``ex`` (a store's execute), and ``voc_pains()``:
     everything the map needs but the moments, so it can be computed beside them.
     ``per_customer``: ``tagged``'s counts per customer and touchpoint when stored (else
-    computed from ``tagged``)."""
+    computed from ``tagged``); ``reach``: its :func:`reach_counts` when stored
+    (:data:`REACH`, built with ``catalogue``'s stages)."""
     if per_customer is None:
         per_customer = customer_touchpoints(tagged)
-    tp_reach, stage_reach, n_customers = split_reach(ex(reach_counts(per_customer,
-                                                                     catalogue)))
+    if reach is None:
+        reach = reach_counts(per_customer, catalogue)
+    tp_reach, stage_reach, n_customers = split_reach(ex(reach))
     tp_counts, tp_sent = feedback_counts(feedback, catalogue, "touchpoint", sentiment)
     st_counts, st_sent = feedback_counts(feedback, catalogue, "stage", sentiment)
     tps = touchpoint_table(catalogue, tp_reach, ex(tp_counts),

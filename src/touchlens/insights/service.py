@@ -190,16 +190,24 @@ def funnel(ws: Workspace, steps: Sequence[str] | str | None = None, *,
 
 def flows(ws: Workspace, touchpoint: str, *, direction: str = "after",
           steps: int = 3) -> pd.DataFrame:
-    """Sankey links around ``touchpoint``; see :mod:`.flows`."""
-    counts, anchor = F.flow_links(ws.journey_events(), touchpoint, direction=direction,
-                                  steps=steps)
+    """Sankey links around ``touchpoint``; see :mod:`.flows` (read from the stored links
+    when the journeys are stored and ``steps`` ≤ :data:`.flows.FLOW_STEPS`)."""
+    F.check_flow(direction, steps)
+    if steps <= F.FLOW_STEPS and ws.journeys_stored():
+        counts, anchor = F.stored_flow_links(ws.rollup(F.FLOW_LINKS), ws.rollup(F.FLOW_ANCHORS),
+                                             touchpoint, direction=direction, steps=steps)
+    else:
+        counts, anchor = F.flow_links(ws.journey_events(), touchpoint, direction=direction,
+                                      steps=steps)
     n_anchor = int(ws.store.execute(anchor).iloc[0, 0])
     return F.flows_frame(ws.store.execute(counts), n_anchor, direction)
 
 
 def repeats(ws: Workspace) -> pd.DataFrame:
-    """Loops and repeated touches per touchpoint."""
-    return F.repeats_frame(ws.store.execute(F.repeat_touches(ws.journey_events())))
+    """Loops and repeated touches per touchpoint (stored with stored journeys)."""
+    counts = (ws.rollup(F.REPEATS) if ws.journeys_stored()
+              else F.repeat_touches(ws.journey_events()))
+    return F.repeats_frame(ws.store.execute(counts))
 
 
 def first_last(ws: Workspace, *, churn_days: float = 30.0) -> pd.DataFrame:
@@ -268,11 +276,14 @@ def _own_journey_map(ws: Workspace, own: OwnInputs, burst: int, burst_hours: flo
 
         def on_sibling(on: Workspace) -> JM.MapParts:
             return _map_parts(on, on.journey_events(), sentiment, catalogue, burst,
-                              burst_hours, on.customer_touchpoints())
+                              burst_hours, on.customer_touchpoints(), on.rollup(JM.REACH))
 
-        with beside(ws, on_sibling, parallel=journey_cache_ready(ws),
-                    here=lambda: _map_parts(ws, own.tagged, sentiment, catalogue, burst,
-                                            burst_hours, _own_counts(ws))) as parts:
+        def here() -> JM.MapParts:
+            stored = ws.journeys_stored()
+            return _map_parts(ws, own.tagged, sentiment, catalogue, burst, burst_hours,
+                              _own_counts(ws), ws.rollup(JM.REACH) if stored else None)
+
+        with beside(ws, on_sibling, parallel=journey_cache_ready(ws), here=here) as parts:
             result = _own_moments(ws, own, _windows(ws, None, 90.0))
             if moments_out is not None:
                 moments_out.append(result)
@@ -290,13 +301,15 @@ def _journey_map(ws: Workspace, result: MomentsResult, tagged: ir.Table,
 
 def _map_parts(ws: Workspace, tagged: ir.Table, sentiment: ir.Table | None,
                catalogue: pd.DataFrame, burst: int, burst_hours: float,
-               per_customer: ir.Table | None = None) -> JM.MapParts:
-    """The map's parts of ``tagged``; ``per_customer``: its stored counts per customer and
-    touchpoint (the workspace's own journeys), else computed from ``tagged``."""
+               per_customer: ir.Table | None = None, reach: ir.Table | None = None
+               ) -> JM.MapParts:
+    """The map's parts of ``tagged``; ``per_customer``, ``reach``: its stored counts per
+    customer and touchpoint and its stored reach (the workspace's own journeys), else
+    computed from ``tagged``."""
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
     return JM.map_parts(ws.store.execute, tagged, feedback, sentiment, catalogue,
                         lambda: voc_pain_points(ws, stage_of(catalogue)), burst=burst,
-                        burst_hours=burst_hours, per_customer=per_customer)
+                        burst_hours=burst_hours, per_customer=per_customer, reach=reach)
 
 
 def _own_counts(ws: Workspace) -> ir.Table | None:
