@@ -122,10 +122,13 @@ def flow_anchors(tagged: ir.Table) -> ir.Table:
 # the dashboard's Sankey (3 steps; the API allows up to 6: more are computed) for every
 # anchor, and the anchors' journeys, stored with the journeys
 FLOW_STEPS = 3
+STEP_COLUMNS = ("journey_id", "customer_id", "occurred_at", "touchpoint", "is_conversion",
+                "_repeat_tp", "_step")  # what journey_steps reads
 FLOW_LINKS = register(Rollup(
     "flow_links", ("anchor", "direction", "source_step", "source", "target_step", "target"),
-    lambda tagged: every_flow_link(tagged, FLOW_STEPS), size="n_journeys"))
-FLOW_ANCHORS = register(Rollup("flow_anchors", ("anchor",), flow_anchors, size="n_journeys"))
+    lambda tagged: every_flow_link(tagged, FLOW_STEPS), STEP_COLUMNS, size="n_journeys"))
+FLOW_ANCHORS = register(Rollup("flow_anchors", ("anchor",), flow_anchors, STEP_COLUMNS,
+                               size="n_journeys"))
 
 
 def stored_flow_links(links: ir.Table, anchors: ir.Table, touchpoint: str, *,
@@ -178,7 +181,9 @@ def repeat_touches(tagged: ir.Table) -> ir.Table:
 
 
 # every count is over journeys, so a sum over customers
-REPEATS = register(Rollup("repeat_touches", ("touchpoint",), repeat_touches, size="journeys"))
+REPEATS = register(Rollup("repeat_touches", ("touchpoint",), repeat_touches,
+                          ("journey_id", "touchpoint", "is_conversion", "_repeat_tp"),
+                          size="journeys"))
 
 
 def repeats_frame(agg: pd.DataFrame) -> pd.DataFrame:

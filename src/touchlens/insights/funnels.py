@@ -143,7 +143,8 @@ def _customer_stages(tagged: ir.Table, ranks: dict[str, int]) -> ir.Table:
 # the stage funnel's units per customer (the default funnel), stored with the journeys and
 # kept per customer; built with the catalogue's stage ranks (its context)
 CUSTOMER_STAGES = register(Rollup("stage_funnel_customers", ("customer_id",), _customer_stages,
-                                  per_customer=True,
+                                  ("customer_id", "touchpoint", "occurred_at",
+                                   "is_conversion", "event_id"), per_customer=True,
                                   context_of=lambda ws: stage_ranks(ws.touchpoints())))
 
 

@@ -109,7 +109,8 @@ def _reach_of_events(tagged: ir.Table, ranks: dict[str, int]) -> ir.Table:
 # stage and in the total, so every reach is a sum over customers; built with the
 # catalogue's stage ranks
 REACH = register(Rollup("journey_map_reach", ("level", "key"), _reach_of_events,
-                        size="touches", context_of=lambda ws: stage_ranks(ws.touchpoints())))
+                        ("customer_id", "touchpoint"), size="touches",
+                        context_of=lambda ws: stage_ranks(ws.touchpoints())))
 
 
 def split_reach(counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int]:

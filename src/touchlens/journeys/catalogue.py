@@ -39,7 +39,8 @@ def usage_counts(events: ir.Table) -> ir.Table:
 
 
 USAGE = register(Rollup("touchpoint_usage", ("touchpoint", "channel", "event_type"),
-                        usage_counts, size="n_events"))
+                        usage_counts, ("touchpoint", "channel", "event_type"),
+                        size="n_events"))
 
 
 def touchpoint_usage(events: ir.Table, counts: ir.Table | None = None) -> ir.Table:

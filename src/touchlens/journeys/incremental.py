@@ -147,15 +147,18 @@ def _update(store: Store, delta: ir.Table, lookback_days: float) -> None:
     store.delete_in("identity_map", "customer_id", before)
     store.insert_select("identity_map", stitched)
     kept = rollups.current(store)
-    if kept:  # their events as the rollups counted them
-        gone = _keep(store, "gone", cached.filter(cached.customer_id.isin(affected.customer_id)))
+    if kept:  # their events as the rollups counted them (the columns the rollups read)
+        gone = _keep(store, "gone", cached.select(*rollups.columns(kept)).filter(
+            cached.customer_id.isin(affected.customer_id)))
     store.delete_in(JOURNEY_CACHE, "customer_id", affected)
-    store.insert_select(JOURNEY_CACHE, journey_events(
+    # their events now, kept: the journeys, counts and rollups below read them (picking
+    # them out of the cache again would read every column of every cached event)
+    came = _keep(store, "came", journey_events(
         resolved_events(events, store.table("identity_map")), lookback_days))
+    store.insert_select(JOURNEY_CACHE, came)
     store.delete_in(JOURNEYS_CACHE, "customer_id", affected)
     store.delete_in(CUSTOMER_TOUCHPOINTS_CACHE, "customer_id", affected)
-    tagged = store.table(JOURNEY_CACHE)
-    theirs = tagged.filter(tagged.customer_id.isin(after.customer_id))
+    theirs = came.filter(came.customer_id.isin(after.customer_id))
     store.insert_select(JOURNEYS_CACHE, journeys(theirs))
     journeys_cache = store.table(JOURNEYS_CACHE)
     store.insert_select(CUSTOMER_TOUCHPOINTS_CACHE, customer_touchpoints(

@@ -84,6 +84,7 @@ def _activity_rollup(grain: str) -> Rollup:
         return activity_counts(tagged, grain)
 
     return register(Rollup(f"kpi_activity_{grain}", ("touchpoint", "period_start"), build,
+                           ("customer_id", "touchpoint", "occurred_at", "event_type", "cost"),
                            size="n_events"))
 
 

@@ -445,15 +445,18 @@ class Store:
         """Delete the rows of ``name`` whose ``column`` is among the values of ``keys``' one
         column (DuckDB only); returns how many went."""
         self._duckdb_only("delete_in")
-        (key,) = keys.columns
-        sql = ibis.to_sql(keys, dialect="duckdb")
         try:
-            row = self.con.con.execute(
-                f"DELETE FROM {_quote(name)} WHERE {_quote(column)} IN "
-                f"(SELECT {_quote(key)} FROM ({sql}) AS _keys)").fetchone()
+            row = self.con.con.execute(self._delete_in_sql(name, column, keys)).fetchone()
         except Exception as exc:
             raise StoreError(f"deleting from {name} failed: {exc}") from exc
         return int(row[0]) if row else 0
+
+    @staticmethod
+    def _delete_in_sql(name: str, column: str, keys: ir.Table) -> str:
+        (key,) = keys.columns
+        sql = ibis.to_sql(keys, dialect="duckdb")
+        return (f"DELETE FROM {_quote(name)} WHERE {_quote(column)} IN "
+                f"(SELECT {_quote(key)} FROM ({sql}) AS _keys)")
 
     def row_mark(self, name: str) -> int:
         """The highest row number of ``name`` (DuckDB's ``rowid``; -1 when empty): rows
