@@ -44,7 +44,8 @@ def _frame(ws: Workspace, expr, rollup: rollups.Rollup) -> pd.DataFrame:
     df = ws.store.execute(expr)
     df = df.sort_values(list(rollup.keys), ignore_index=True)[sorted(df.columns)]
     values = [c for c in df.columns if c not in rollup.keys
-              and not pd.api.types.is_datetime64_any_dtype(df[c])]
+              and pd.api.types.is_numeric_dtype(df[c])
+              and not pd.api.types.is_bool_dtype(df[c])]
     return df.astype({c: "float64" for c in values})
 
 
@@ -60,7 +61,7 @@ def _assert_current(ws: Workspace) -> None:
         assert rollups.is_current(ws.store, rollup, _context(ws, rollup)), rollup.name
         stored = _frame(ws, ws.rollup(rollup), rollup)
         computed = _frame(ws, rollup.of(tagged, _context(ws, rollup)), rollup)
-        assert len(stored) > 10
+        assert len(stored) > 0, rollup.name
         pd.testing.assert_frame_equal(stored, computed, check_dtype=False, rtol=1e-12,
                                       obj=rollup.name)
 
@@ -332,3 +333,29 @@ def test_the_journey_maps_reach_is_read_stored(tmp_path, world) -> None:
                                       want.sort_values(key, ignore_index=True))
     assert stored[2] == computed[2] > 100
     assert stages["reach"].sum() > 0
+
+
+def test_moments_from_stored_units_are_the_computed_ones(tmp_path, world, taken) -> None:
+    """The moments' error and support units and default segments put together from their
+    stored per-customer parts: the same comparisons as computed from the events, after new
+    events too."""
+    from touchlens.insights import experience as E
+    from touchlens.insights.moments import ACQUISITION, analyse
+
+    events = world.events
+    late = np.random.default_rng(9).random(events.num_rows) < 0.02
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(world.feedback, "feedback")
+        for part in (events.filter(pa.array(~late)), events.filter(pa.array(late))):
+            ws.ingest_arrow(part, "events")
+            stored = analyse(ws, tagged=ws.journey_events(), catalogue=ws.touchpoints(),
+                             own=True)
+            for rollup in (E.FAILURES, E.TOUCH_FIRSTS, E.SUPPORT_CONTACTS, E.QUIET_BUYERS,
+                           ACQUISITION):
+                assert rollups.is_current(ws.store, rollup, _context(ws, rollup))
+            computed = analyse(ws, tagged=ws.journey_events(), catalogue=ws.touchpoints())
+            signals = set(stored.moments["signal"])
+            assert "support" in signals and any(s.startswith("error:") for s in signals)
+            pd.testing.assert_frame_equal(stored.moments, computed.moments)
+            pd.testing.assert_frame_equal(stored.revenue_at_risk, computed.revenue_at_risk)
+    assert taken == [True]

@@ -22,13 +22,15 @@ Signals:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
 from touchlens.insights.inputs import stage_of
+from touchlens.journeys.rollups import Rollup, register
 
 SUPPORT_EVENT_TYPES = ("support_contact", "chat", "call")
 ERROR_KIND = r'"error"\s*:\s*"([^"]+)"'
@@ -70,41 +72,78 @@ def sentiment_units(feedback: ir.Table, sentiment: ir.Table) -> ir.Table:
     return _units(rows)
 
 
-def error_units(events: ir.Table) -> ir.Table:
-    """Units from failures recorded in event attributes (one signal per failure kind)."""
-    e = events.filter(events.touchpoint.notnull())
-    attrs = e.attributes
+def failure_kind(attributes: ir.StringValue) -> ir.StringValue:
+    """The failure an event's JSON ``attributes`` record: ``late`` or the ``error`` value;
+    NULL when none (see the module docstring)."""
     # A substring test first: the regular expressions then run on the few rows that can
     # match (NULL attributes match nothing), ~6x less time over 10M events.
-    late = attrs.contains('"late"') & attrs.re_search(LATE)
-    error = attrs.contains('"error"') & attrs.re_search(ERROR_KIND)
-    kind = ibis.cases((late.fill_null(False), "late"),
-                      (error.fill_null(False), attrs.re_extract(ERROR_KIND, 1)),
+    late = attributes.contains('"late"') & attributes.re_search(LATE)
+    error = attributes.contains('"error"') & attributes.re_search(ERROR_KIND)
+    return ibis.cases((late.fill_null(False), "late"),
+                      (error.fill_null(False), attributes.re_extract(ERROR_KIND, 1)),
                       else_=ibis.null().cast("string"))
-    e = e.mutate(_kind=kind)
-    failed = e.filter(e._kind.notnull())
-    kinds = failed.select("touchpoint", signal="error:" + failed._kind).distinct()
-    bad_rows = failed.select("customer_id", "touchpoint", signal="error:" + failed._kind,
-                             bad=ibis.literal(True), experienced_at=failed.occurred_at)
-    clean = e.filter(e.touchpoint.isin(kinds.touchpoint))
-    per = clean.group_by(["customer_id", "touchpoint"]).agg(
-        _any_fail=clean._kind.notnull().any(), _at=clean.occurred_at.min())
-    ok = per.filter(~per._any_fail)
+
+
+def failures(events: ir.Table) -> ir.Table:
+    """Per (customer_id, touchpoint, signal ``error:<kind>``): ``experienced_at``, the first
+    such failure there."""
+    e = events.filter(events.touchpoint.notnull())
+    e = e.mutate(_kind=failure_kind(e.attributes))
+    f = e.filter(e._kind.notnull())
+    return f.group_by(["customer_id", "touchpoint", ("error:" + f._kind).name("signal")]).agg(
+        experienced_at=f.occurred_at.min())
+
+
+def touch_firsts(events: ir.Table) -> ir.Table:
+    """Per (customer_id, touchpoint): ``first_at`` (the first event there) and ``failed``
+    (any failure there)."""
+    e = events.filter(events.touchpoint.notnull())
+    return e.group_by(["customer_id", "touchpoint"]).agg(
+        first_at=e.occurred_at.min(), failed=failure_kind(e.attributes).notnull().any())
+
+
+def error_units_from(failed: ir.Table, firsts: ir.Table) -> ir.Table:
+    """Error units from :func:`failures` and :func:`touch_firsts` (of the same events): bad
+    at each failure; good for every customer at a touchpoint with some failure of that kind
+    who had none there, at their first event there."""
+    kinds = failed.select("touchpoint", "signal").distinct()
+    bad_rows = failed.select("customer_id", "touchpoint", "signal", bad=ibis.literal(True),
+                             experienced_at=failed.experienced_at)
+    ok = firsts.filter(~firsts.failed & firsts.touchpoint.isin(kinds.touchpoint))
     good_rows = ok.join(kinds, "touchpoint").select(
-        "customer_id", "touchpoint", "signal", bad=ibis.literal(False), experienced_at=ok._at)
+        "customer_id", "touchpoint", "signal", bad=ibis.literal(False),
+        experienced_at=ok.first_at)
     return _units(bad_rows.union(good_rows))
 
 
-def support_units(events: ir.Table, catalogue: pd.DataFrame, *,
-                  support_days: float = 7.0) -> ir.Table:
-    """Units from support contacts: contacting (bad) vs buyers who needed no contact."""
-    support_tps = [tp for tp, s in stage_of(catalogue).items() if s == "retention"]
+def error_units(events: ir.Table) -> ir.Table:
+    """Units from failures recorded in event attributes (one signal per failure kind)."""
+    return error_units_from(failures(events), touch_firsts(events))
+
+
+def support_touchpoints(catalogue: pd.DataFrame) -> list[str]:
+    """The touchpoints where contacting support counts: the ``retention``-stage ones."""
+    return sorted(tp for tp, s in stage_of(catalogue).items() if s == "retention")
+
+
+def support_contacts(events: ir.Table, touchpoints: Sequence[str]) -> ir.Table:
+    """Per (customer_id, touchpoint) contacted: ``experienced_at``, the first contact."""
     e = events.filter(events.touchpoint.notnull())
-    is_support = e.event_type.isin(SUPPORT_EVENT_TYPES) & e.touchpoint.isin(support_tps or [""])
+    is_support = (e.event_type.isin(SUPPORT_EVENT_TYPES)
+                  & e.touchpoint.isin(list(touchpoints) or [""]))
     contacts = e.filter(is_support)
-    bad_rows = contacts.select("customer_id", "touchpoint", signal=ibis.literal("support"),
-                               bad=ibis.literal(True), experienced_at=contacts.occurred_at)
-    kinds = contacts.select("touchpoint").distinct()
+    return contacts.group_by(["customer_id", "touchpoint"]).agg(
+        experienced_at=contacts.occurred_at.min())
+
+
+def quiet_buyers(events: ir.Table, touchpoints: Sequence[str], support_days: float
+                 ) -> ir.Table:
+    """Per customer with a conversion not followed by a support contact within
+    ``support_days``: ``experienced_at``, the first such conversion."""
+    e = events.filter(events.touchpoint.notnull())
+    is_support = (e.event_type.isin(SUPPORT_EVENT_TYPES)
+                  & e.touchpoint.isin(list(touchpoints) or [""]))
+    contacts = e.filter(is_support)
     c = contacts.select(_c="customer_id", _at="occurred_at")
     orders = e.filter(e.is_conversion).select("customer_id", "occurred_at", "event_id")
     window = ibis.interval(seconds=round(support_days * 86400))
@@ -113,25 +152,76 @@ def support_units(events: ir.Table, catalogue: pd.DataFrame, *,
     quiet = j.group_by(["customer_id", "event_id", "occurred_at"]).agg(
         _contacted=j._c.notnull().any())
     quiet = quiet.filter(~quiet._contacted)
-    first = quiet.group_by("customer_id").agg(_at=quiet.occurred_at.min())
-    good_rows = first.cross_join(kinds).select(
+    return quiet.group_by("customer_id").agg(experienced_at=quiet.occurred_at.min())
+
+
+def support_units_from(contacts: ir.Table, quiet: ir.Table) -> ir.Table:
+    """Support units from :func:`support_contacts` and :func:`quiet_buyers`: bad at the
+    first contact at a support touchpoint; good, at every support touchpoint anyone
+    contacted, for buyers who needed no contact."""
+    bad_rows = contacts.select("customer_id", "touchpoint", signal=ibis.literal("support"),
+                               bad=ibis.literal(True), experienced_at=contacts.experienced_at)
+    kinds = contacts.select("touchpoint").distinct()
+    good_rows = quiet.cross_join(kinds).select(
         "customer_id", "touchpoint", signal=ibis.literal("support"), bad=ibis.literal(False),
-        experienced_at=first._at)
+        experienced_at=quiet.experienced_at)
     return _units(bad_rows.union(good_rows))
 
 
+def support_units(events: ir.Table, catalogue: pd.DataFrame, *,
+                  support_days: float = 7.0) -> ir.Table:
+    """Units from support contacts: contacting (bad) vs buyers who needed no contact."""
+    touchpoints = support_touchpoints(catalogue)
+    return support_units_from(support_contacts(events, touchpoints),
+                              quiet_buyers(events, touchpoints, support_days))
+
+
+SUPPORT_DAYS = 7.0
+
+
+def _support_context(ws: Any) -> dict[str, Any]:
+    return {"touchpoints": support_touchpoints(ws.touchpoints()), "days": SUPPORT_DAYS}
+
+
+# the per-customer parts of the error and support units, stored with the journeys (which
+# touchpoints have failures, and where anyone contacted support, are read from them)
+FAILURES = register(Rollup("experience_failures", ("customer_id", "touchpoint", "signal"),
+                           failures, ("customer_id", "touchpoint", "attributes",
+                                      "occurred_at"), per_customer=True))
+TOUCH_FIRSTS = register(Rollup("experience_touch_firsts", ("customer_id", "touchpoint"),
+                               touch_firsts, ("customer_id", "touchpoint", "attributes",
+                                              "occurred_at"), per_customer=True))
+SUPPORT_CONTACTS = register(Rollup(
+    "experience_support_contacts", ("customer_id", "touchpoint"),
+    lambda events, ctx: support_contacts(events, ctx["touchpoints"]),
+    ("customer_id", "touchpoint", "event_type", "occurred_at"), per_customer=True,
+    context_of=_support_context))
+QUIET_BUYERS = register(Rollup(
+    "experience_quiet_buyers", ("customer_id",),
+    lambda events, ctx: quiet_buyers(events, ctx["touchpoints"], ctx["days"]),
+    ("customer_id", "touchpoint", "event_type", "occurred_at", "is_conversion", "event_id"),
+    per_customer=True, context_of=_support_context))
+
+
 def experience_units(tagged: ir.Table, feedback: ir.Table, catalogue: pd.DataFrame, *,
-                     sentiment: ir.Table | None = None, support_days: float = 7.0,
+                     sentiment: ir.Table | None = None, support_days: float = SUPPORT_DAYS,
                      signals: Sequence[str] = ("score", "error", "support", "sentiment"),
-                     ) -> ir.Table:
-    """All units of the chosen signals (see the module docstring)."""
+                     rollup: Callable[[Rollup], ir.Table] | None = None) -> ir.Table:
+    """All units of the chosen signals (see the module docstring). ``rollup``: the
+    workspace's stored rollups (:meth:`~touchlens.workspace.Workspace.rollup`), when
+    ``tagged`` and ``catalogue`` are its own: the error and support units are then put
+    together from their stored per-customer parts."""
     parts = []
     if "score" in signals:
         parts.append(score_units(feedback))
     if "error" in signals:
-        parts.append(error_units(tagged))
+        parts.append(error_units(tagged) if rollup is None
+                     else error_units_from(rollup(FAILURES), rollup(TOUCH_FIRSTS)))
     if "support" in signals:
-        parts.append(support_units(tagged, catalogue, support_days=support_days))
+        if rollup is None or support_days != SUPPORT_DAYS:
+            parts.append(support_units(tagged, catalogue, support_days=support_days))
+        else:
+            parts.append(support_units_from(rollup(SUPPORT_CONTACTS), rollup(QUIET_BUYERS)))
     if "sentiment" in signals and sentiment is not None:
         parts.append(sentiment_units(feedback, sentiment))
     if not parts:

@@ -42,6 +42,7 @@ import pandas as pd
 from touchlens.insights.experience import UNIT_COLUMNS, experience_units
 from touchlens.insights.inputs import cached_journey_events, resolved_feedback, stage_of
 from touchlens.insights.stratified import Z95, bh_qvalues, stratified_table
+from touchlens.journeys.rollups import Rollup, register
 from touchlens.store.timestamps import epoch_seconds
 
 if TYPE_CHECKING:
@@ -60,6 +61,19 @@ class Windows:
 
     conversion_days: float = 30.0
     repeat_days: float = 90.0
+
+
+def acquisition_channels(tagged: ir.Table) -> ir.Table:
+    """Per customer: ``segment``, the acquisition channel — the channel of the customer's
+    first event (ties: the smallest event_id)."""
+    first = ibis.struct({"at": tagged.occurred_at, "id": tagged.event_id})
+    return tagged.group_by("customer_id").agg(segment=tagged.channel.argmin(first))
+
+
+# the moments' default segments, stored with the journeys
+ACQUISITION = register(Rollup("acquisition_channels", ("customer_id",), acquisition_channels,
+                              ("customer_id", "channel", "occurred_at", "event_id"),
+                              per_customer=True))
 
 
 def unit_outcomes(units: ir.Table, tagged: ir.Table, feedback: ir.Table, *,
@@ -83,9 +97,8 @@ def unit_outcomes(units: ir.Table, tagged: ir.Table, feedback: ir.Table, *,
     jn = u.join(f, (u.customer_id == f._fc) & (f._fat > at))
     nxt = jn.group_by(keys).agg(_nps_next=jn._nps.argmin(jn._fat))
     g = g.left_join(nxt, keys).select(*g.columns, "_nps_next")
-    if segments is None:  # the acquisition channel: channel of the customer's first event
-        segments = tagged.group_by("customer_id").agg(
-            segment=tagged.channel.argmin(tagged.occurred_at))
+    if segments is None:
+        segments = acquisition_channels(tagged)
     seg = segments.select(_sc="customer_id", _seg="segment")
     g = g.left_join(seg, g.customer_id == seg._sc)
     lifecycle = ibis.cases((g._prior == 0, "new"), (g._prior == 1, "one-time"), else_="repeat")
@@ -222,19 +235,22 @@ class MomentsResult:
 def analyse(ws: Workspace, *, windows: Windows | None = None,
             segments: pd.DataFrame | None = None, sentiment: ir.Table | None = None,
             signals: tuple[str, ...] = ("score", "error", "support", "sentiment"),
-            tagged: ir.Table | None = None, catalogue: pd.DataFrame | None = None
-            ) -> MomentsResult:
+            tagged: ir.Table | None = None, catalogue: pd.DataFrame | None = None,
+            own: bool = False) -> MomentsResult:
     """Run the experience → outcome comparison on a workspace (see the module docstring).
 
     ``tagged``: journey-tagged events already computed (e.g. cached) by the caller;
-    ``catalogue``: ``ws.touchpoints()`` when the caller has it. The experience units are
-    computed once (an Ibis ``cache()``: a temporary table on DuckDB, a cached DataFrame on
-    Spark) and read by both the outcome counts and the affected counts.
+    ``catalogue``: ``ws.touchpoints()`` when the caller has it; ``own``: both are the
+    workspace's own, so the stored per-customer parts of the units and segments are read
+    where the journeys are stored (:meth:`~touchlens.workspace.Workspace.rollup`). The
+    experience units are computed once (an Ibis ``cache()``: a temporary table on DuckDB, a
+    cached DataFrame on Spark) and read by both the outcome counts and the affected counts.
     """
     if tagged is None:
         with cached_journey_events(ws) as cached:
             return analyse(ws, windows=windows, segments=segments, sentiment=sentiment,
                            signals=signals, tagged=cached, catalogue=catalogue)
+    rollup = ws.rollup if own and ws.journeys_stored() else None
     windows = windows or Windows(conversion_days=ws.settings.lookback_days)
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
     catalogue = ws.touchpoints() if catalogue is None else catalogue
@@ -243,7 +259,9 @@ def analyse(ws: Workspace, *, windows: Windows | None = None,
                                                      "segment": "string"}))
     ex = ws.store.execute
     units = experience_units(tagged, feedback, catalogue, sentiment=sentiment,
-                             signals=signals).cache()
+                             signals=signals, rollup=rollup).cache()
+    if seg is None and rollup is not None:
+        seg = rollup(ACQUISITION)
     try:
         outcomes = unit_outcomes(units, tagged, feedback, windows=windows, segments=seg)
         counts = ex(outcome_counts(outcomes))

@@ -240,7 +240,7 @@ def _own_moments(ws: Workspace, own: OwnInputs, windows: Windows) -> MomentsResu
     """:func:`moments` of the workspace's own inputs (memoised)."""
     return memo(ws, "moments", (windows.conversion_days, windows.repeat_days),
                 lambda: analyse(ws, windows=windows, sentiment=own.sentiment, tagged=own.tagged,
-                                catalogue=own.catalogue))
+                                catalogue=own.catalogue, own=True))
 
 
 # ---------------------------------------------------------------- journey map
