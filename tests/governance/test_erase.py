@@ -6,6 +6,7 @@ searched for every identifier of the person, in clear and hashed.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from datetime import UTC, datetime
@@ -18,10 +19,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from touchlens import ConfigError, Workspace
+from touchlens.api.app import ANALYTICS_MODULES
 from touchlens.governance.erasure import is_erased
 from touchlens.io.pii import pii_hash
+from touchlens.journeys import rollups
 from touchlens.store.erase import base_tables
 from touchlens.store.schema import EVENTS, IDENTITIES, QUARANTINE
+
+for _module in ANALYTICS_MODULES:  # each registers its rollups
+    importlib.import_module(_module)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 P_ID, P_ANON, P_EMAIL, P_PHONE = "cust-7f3a", "anon-p1", "Piotr.Nowak@example.com", "601 202 303"
@@ -90,6 +96,9 @@ def world(tmp_path):
               "quarantined_at": [T0]}
     ws.store.append("quarantine", pa.table(legacy, schema=QUARANTINE))
     ws.refresh()
+    for rollup in rollups.REGISTRY.values():  # the journeys and every stored rollup
+        ws.rollup(rollup)
+    assert any(rollups.is_current(ws.store, r) for r in rollups.REGISTRY.values())
     # derived tables as colleagues might write them
     ws.store.replace("segments", pa.table({"customer_id": [P_ID, "cust-q2", "cust-7f3a0"],
                                            "segment": ["champions", "at_risk", "new"]}))
@@ -130,7 +139,8 @@ def _other_counts(ws: Workspace) -> dict[str, int]:
 def test_erase_leaves_no_trace_and_keeps_everyone_else(world, by):
     ws, salt, files = world
     forms = _identifiers(salt)
-    assert _hits_in_tables(ws, forms)  # P is everywhere before
+    before = _hits_in_tables(ws, forms)
+    assert before and any(name.startswith(rollups.PREFIX) for name in before)  # everywhere
     kwargs = {"customer": P_ID, "email": P_EMAIL.upper(), "phone": "+48 601-202-303"}
     receipt = ws.erase(**{by: kwargs[by]})
 
