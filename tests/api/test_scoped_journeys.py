@@ -197,3 +197,27 @@ def test_an_erasure_leaves_nothing_of_the_person_in_them(served, state) -> None:
     assert r.status_code == 200 and r.json()["remaining"] == {}
     with state.workspace() as ws:
         assert not any(rows_of(ws, who).values())
+
+
+def test_a_customer_filter_reads_per_customer_rollups_of_the_whole(served, state) -> None:
+    """A channel view's per-customer rollups are the whole workspace's stored rows of its
+    customers: equal to the rollup of the view's own events; a summed rollup is computed."""
+    import ibis.expr.operations as ops
+
+    from touchlens.journeys import rollups  # the app's analytics registered them
+
+    per_customer = [r for r in rollups.REGISTRY.values() if r.per_customer]
+    assert len(per_customer) >= 5
+    with state.workspace(Scope(channel="email")) as ws:
+        tagged = J.journey_events(ws._resolved_events(), ws.settings.lookback_days)
+        for rollup in rollups.REGISTRY.values():
+            context = None if rollup.context_of is None else rollup.context_of(ws)
+            got = ws.rollup(rollup)
+            read = {node.name for node in got.op().find(ops.DatabaseTable)}
+            reads_stored = rollup.table in read
+            assert reads_stored == rollup.per_customer, rollup.name
+            keys = list(rollup.keys)
+            want = ws.store.execute(rollup.of(tagged, context).order_by(keys))
+            have = ws.store.execute(got.order_by(keys))[list(want.columns)]
+            assert len(want) > 0, rollup.name
+            pd.testing.assert_frame_equal(have, want, check_dtype=False, obj=rollup.name)

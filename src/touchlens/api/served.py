@@ -263,13 +263,27 @@ class ServedWorkspace(Workspace):
         return self._filtered("counts")
 
     def rollup(self, rollup: rollups.Rollup) -> ir.Table:
-        """The whole workspace's stored rollup; a filtered view's, computed from its own
-        journey events."""
+        """The whole workspace's stored rollup. A filtered view's is computed from its own
+        journey events — but a per-customer rollup of a channel or segment view (whole
+        customers) is the whole workspace's stored rows of its customers, when both are
+        built with the same context."""
         if self.scope.everything:
             with self._build_lock:
                 return super().rollup(rollup)
         context = None if rollup.context_of is None else rollup.context_of(self)
-        return rollup.of(self.journey_events(), context)
+        computed = rollup.of(self.journey_events(), context)
+        if rollup.per_customer and self._by_customer() and self.journeys_stored():
+            whole = self._whole()
+            try:
+                same = rollup.context_of is None or rollup.context_of(whole) == context
+                if same:
+                    whole.rollup(rollup)  # stored and current, unless another writer won
+            finally:
+                whole.close()
+            if same and rollups.is_current(self.store, rollup, context):
+                stored = self.store.table(rollup.table).cast(computed.schema())
+                return stored.filter(stored.customer_id.isin(self._kept()))
+        return computed
 
     def _filtered(self, kind: str) -> ir.Table:
         """A filtered view's stored journey ``"events"``, ``"journeys"`` or ``"counts"``
@@ -285,18 +299,25 @@ class ServedWorkspace(Workspace):
     def _of_customers(self, name: str) -> ir.Table:
         """The rows of the whole workspace's journey table ``name`` (brought up to date)
         whose stitched customer is one of this filter's."""
-        whole = ServedWorkspace(self._root, self._lock, self.settings, Scope(),
-                                cache=self._cache, on_write=self._on_write,
-                                build_lock=self._build_lock)
+        whole = self._whole()
         try:
             whole.journey_events()
         finally:
             whole.close()
-        # the cache's rows are the resolved events: the filter's customers are found in it
-        cache = self.store.table(JOURNEY_CACHE)
-        kept = cache.filter(kept_customers(cache, self.scope)).customer_id
         table = self.store.table(name)
-        return table.filter(table.customer_id.isin(kept))
+        return table.filter(table.customer_id.isin(self._kept()))
+
+    def _whole(self) -> ServedWorkspace:
+        """The unfiltered workspace on its own cursor (close it after use)."""
+        return ServedWorkspace(self._root, self._lock, self.settings, Scope(),
+                               cache=self._cache, on_write=self._on_write,
+                               build_lock=self._build_lock)
+
+    def _kept(self) -> ir.Column:
+        """The stitched customers a channel or segment filter keeps (the journey cache's
+        rows are the resolved events: they are found in it)."""
+        cache = self.store.table(JOURNEY_CACHE)
+        return cache.filter(kept_customers(cache, self.scope)).customer_id
 
     def _scoped_table(self, which: str) -> str:
         """The name of this filter's stored journey-tagged ``"events"`` or ``"journeys"``
