@@ -248,8 +248,13 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         """``rollup`` of :meth:`journey_events` (with its context for this workspace) as a
         lazy Ibis table: stored with the journey cache and updated with it when
         :meth:`journeys_stored` (see :mod:`touchlens.journeys.rollups`), else computed."""
+        return self._rollup(rollup, self._rollup_context(rollup))
+
+    def _rollup_context(self, rollup: rollups.Rollup) -> Any:
+        return None if rollup.context_of is None else rollup.context_of(self)
+
+    def _rollup(self, rollup: rollups.Rollup, context: Any) -> ir.Table:
         tagged = self.journey_events()
-        context = None if rollup.context_of is None else rollup.context_of(self)
         if self.journeys_stored():
             return rollups.stored(self.store, rollup, tagged, context)
         return rollup.of(tagged, context)

@@ -221,3 +221,26 @@ def test_a_customer_filter_reads_per_customer_rollups_of_the_whole(served, state
             have = ws.store.execute(got.order_by(keys))[list(want.columns)]
             assert len(want) > 0, rollup.name
             pd.testing.assert_frame_equal(have, want, check_dtype=False, obj=rollup.name)
+
+
+def test_the_catalogue_is_never_read_under_the_build_lock(served, state, monkeypatch) -> None:
+    """A rollup's context (the catalogue's stages) is looked up before the build lock is
+    taken: the catalogue's own usage counts are a rollup, so a catalogue computed by one
+    request waits for the lock, and a request holding the lock must not wait for it."""
+    from touchlens.api.served import ServedWorkspace
+    from touchlens.journeys import rollups
+
+    real = ServedWorkspace.touchpoints
+    looked_up: list[bool] = []
+
+    def touchpoints(self):
+        looked_up.append(state.build_lock._is_owned())
+        return real(self)
+
+    monkeypatch.setattr(ServedWorkspace, "touchpoints", touchpoints)
+    for scope in (Scope(), Scope(channel="email"), FEB):
+        with state.workspace(scope) as ws:
+            for rollup in rollups.REGISTRY.values():
+                ws.store.execute(ws.rollup(rollup).limit(1))
+            ws.funnel()
+    assert looked_up and not any(looked_up)

@@ -267,15 +267,18 @@ class ServedWorkspace(Workspace):
         journey events — but a per-customer rollup of a channel or segment view (whole
         customers) is the whole workspace's stored rows of its customers, when both are
         built with the same context."""
+        # the context first: it reads the catalogue, whose usage counts are a rollup too
+        # (looked up under the build lock, a catalogue computed by another request that
+        # waits for the lock would wait for us: a deadlock)
+        context = self._rollup_context(rollup)
         if self.scope.everything:
             with self._build_lock:
-                return super().rollup(rollup)
-        context = None if rollup.context_of is None else rollup.context_of(self)
+                return self._rollup(rollup, context)
         computed = rollup.of(self.journey_events(), context)
         if rollup.per_customer and self._by_customer() and self.journeys_stored():
             whole = self._whole()
             try:
-                same = rollup.context_of is None or rollup.context_of(whole) == context
+                same = whole._rollup_context(rollup) == context
                 if same:
                     whole.rollup(rollup)  # stored and current, unless another writer won
             finally:
