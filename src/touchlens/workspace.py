@@ -246,18 +246,25 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
 
     def rollup(self, rollup: rollups.Rollup) -> ir.Table:
         """``rollup`` of :meth:`journey_events` (with its context for this workspace) as a
-        lazy Ibis table: stored with the journey cache and updated with it when
-        :meth:`journeys_stored` (see :mod:`touchlens.journeys.rollups`), else computed."""
-        return self._rollup(rollup, self._rollup_context(rollup))
+        lazy Ibis table: :meth:`stored_rollup`, else computed."""
+        stored = self.stored_rollup(rollup)
+        if stored is not None:
+            return stored
+        return rollup.of(self.journey_events(), self._rollup_context(rollup))
+
+    def stored_rollup(self, rollup: rollups.Rollup) -> ir.Table | None:
+        """``rollup`` as stored with the journey cache and updated with it (built on first
+        use; see :mod:`touchlens.journeys.rollups`) when :meth:`journeys_stored`; None where
+        it would be computed — the analyses then compute their result the direct way."""
+        if not self.journeys_stored():
+            return None
+        return self._stored_rollup(rollup, self._rollup_context(rollup))
 
     def _rollup_context(self, rollup: rollups.Rollup) -> Any:
         return None if rollup.context_of is None else rollup.context_of(self)
 
-    def _rollup(self, rollup: rollups.Rollup, context: Any) -> ir.Table:
-        tagged = self.journey_events()
-        if self.journeys_stored():
-            return rollups.stored(self.store, rollup, tagged, context)
-        return rollup.of(tagged, context)
+    def _stored_rollup(self, rollup: rollups.Rollup, context: Any) -> ir.Table:
+        return rollups.stored(self.store, rollup, self.journey_events(), context)
 
     # -- analyses ------------------------------------------------------------------------
     def touchpoints(self) -> pd.DataFrame:
@@ -269,7 +276,7 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         current = (self._journeys_current()
                    and self.store.get_meta("identity_map_stale") != "1")
         usage = self.store.execute(touchpoint_usage(
-            events, self.rollup(USAGE) if current else None))
+            events, self.stored_rollup(USAGE) if current else None))
         user = self.store.execute(self.store.table("touchpoints"))
         return J.catalogue(user, usage)
 

@@ -262,31 +262,34 @@ class ServedWorkspace(Workspace):
             return super().customer_touchpoints()
         return self._filtered("counts")
 
-    def rollup(self, rollup: rollups.Rollup) -> ir.Table:
-        """The whole workspace's stored rollup. A filtered view's is computed from its own
-        journey events — but a per-customer rollup of a channel or segment view (whole
-        customers) is the whole workspace's stored rows of its customers, when both are
-        built with the same context."""
+    def stored_rollup(self, rollup: rollups.Rollup) -> ir.Table | None:
+        """The whole workspace's stored rollup. A filtered view has none (its analyses
+        compute from its own journeys) — but a per-customer rollup of a channel or segment
+        view (whole customers) is the whole workspace's stored rows of its customers, when
+        both are built with the same context."""
+        if not self.journeys_stored():
+            return None
         # the context first: it reads the catalogue, whose usage counts are a rollup too
         # (looked up under the build lock, a catalogue computed by another request that
         # waits for the lock would wait for us: a deadlock)
         context = self._rollup_context(rollup)
         if self.scope.everything:
             with self._build_lock:
-                return self._rollup(rollup, context)
+                return self._stored_rollup(rollup, context)
+        if not (rollup.per_customer and self._by_customer()):
+            return None
+        whole = self._whole()
+        try:
+            if whole._rollup_context(rollup) != context:
+                return None
+            whole.stored_rollup(rollup)  # stored and current, unless another writer won
+        finally:
+            whole.close()
+        if not rollups.is_current(self.store, rollup, context):
+            return None
         computed = rollup.of(self.journey_events(), context)
-        if rollup.per_customer and self._by_customer() and self.journeys_stored():
-            whole = self._whole()
-            try:
-                same = whole._rollup_context(rollup) == context
-                if same:
-                    whole.rollup(rollup)  # stored and current, unless another writer won
-            finally:
-                whole.close()
-            if same and rollups.is_current(self.store, rollup, context):
-                stored = self.store.table(rollup.table).cast(computed.schema())
-                return stored.filter(stored.customer_id.isin(self._kept()))
-        return computed
+        stored = self.store.table(rollup.table).cast(computed.schema())
+        return stored.filter(stored.customer_id.isin(self._kept()))
 
     def _filtered(self, kind: str) -> ir.Table:
         """A filtered view's stored journey ``"events"``, ``"journeys"`` or ``"counts"``

@@ -206,22 +206,27 @@ QUIET_BUYERS = register(Rollup(
 def experience_units(tagged: ir.Table, feedback: ir.Table, catalogue: pd.DataFrame, *,
                      sentiment: ir.Table | None = None, support_days: float = SUPPORT_DAYS,
                      signals: Sequence[str] = ("score", "error", "support", "sentiment"),
-                     rollup: Callable[[Rollup], ir.Table] | None = None) -> ir.Table:
+                     rollup: Callable[[Rollup], ir.Table | None] | None = None
+                     ) -> ir.Table:
     """All units of the chosen signals (see the module docstring). ``rollup``: the
-    workspace's stored rollups (:meth:`~touchlens.workspace.Workspace.rollup`), when
+    workspace's stored rollups (:meth:`~touchlens.workspace.Workspace.stored_rollup`), when
     ``tagged`` and ``catalogue`` are its own: the error and support units are then put
-    together from their stored per-customer parts."""
+    together from their stored per-customer parts where they are stored."""
+
+    def stored(*wanted: Rollup) -> list[ir.Table] | None:
+        tables = [] if rollup is None else [rollup(r) for r in wanted]
+        return tables if tables and all(t is not None for t in tables) else None
+
     parts = []
     if "score" in signals:
         parts.append(score_units(feedback))
     if "error" in signals:
-        parts.append(error_units(tagged) if rollup is None
-                     else error_units_from(rollup(FAILURES), rollup(TOUCH_FIRSTS)))
+        found = stored(FAILURES, TOUCH_FIRSTS)
+        parts.append(error_units(tagged) if found is None else error_units_from(*found))
     if "support" in signals:
-        if rollup is None or support_days != SUPPORT_DAYS:
-            parts.append(support_units(tagged, catalogue, support_days=support_days))
-        else:
-            parts.append(support_units_from(rollup(SUPPORT_CONTACTS), rollup(QUIET_BUYERS)))
+        found = stored(SUPPORT_CONTACTS, QUIET_BUYERS) if support_days == SUPPORT_DAYS else None
+        parts.append(support_units(tagged, catalogue, support_days=support_days)
+                     if found is None else support_units_from(*found))
     if "sentiment" in signals and sentiment is not None:
         parts.append(sentiment_units(feedback, sentiment))
     if not parts:

@@ -242,7 +242,7 @@ def analyse(ws: Workspace, *, windows: Windows | None = None,
     ``tagged``: journey-tagged events already computed (e.g. cached) by the caller;
     ``catalogue``: ``ws.touchpoints()`` when the caller has it; ``own``: both are the
     workspace's own, so the stored per-customer parts of the units and segments are read
-    where the journeys are stored (:meth:`~touchlens.workspace.Workspace.rollup`). The
+    where they are stored (:meth:`~touchlens.workspace.Workspace.stored_rollup`). The
     experience units are computed once (an Ibis ``cache()``: a temporary table on DuckDB, a
     cached DataFrame on Spark) and read by both the outcome counts and the affected counts.
     """
@@ -250,7 +250,7 @@ def analyse(ws: Workspace, *, windows: Windows | None = None,
         with cached_journey_events(ws) as cached:
             return analyse(ws, windows=windows, segments=segments, sentiment=sentiment,
                            signals=signals, tagged=cached, catalogue=catalogue)
-    rollup = ws.rollup if own and ws.journeys_stored() else None
+    rollup = ws.stored_rollup if own else None
     windows = windows or Windows(conversion_days=ws.settings.lookback_days)
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
     catalogue = ws.touchpoints() if catalogue is None else catalogue

@@ -177,8 +177,10 @@ def funnel(ws: Workspace, steps: Sequence[str] | str | None = None, *,
         if seconds is not None:
             raise ConfigError("within applies to custom funnels: give steps too")
         names = list(STAGES)
-        if by is None and per == "customer" and ws.journeys_stored():
-            units = FU.stored_units(ws.rollup(FU.CUSTOMER_STAGES))
+        stages = (ws.stored_rollup(FU.CUSTOMER_STAGES) if by is None and per == "customer"
+                  else None)
+        if stages is not None:
+            units = FU.stored_units(stages)
         else:
             units = FU.stage_funnel_units(tagged, ws.touchpoints(), per=per, by=by,
                                           segments=seg)
@@ -193,9 +195,11 @@ def flows(ws: Workspace, touchpoint: str, *, direction: str = "after",
     """Sankey links around ``touchpoint``; see :mod:`.flows` (read from the stored links
     when the journeys are stored and ``steps`` ≤ :data:`.flows.FLOW_STEPS`)."""
     F.check_flow(direction, steps)
-    if steps <= F.FLOW_STEPS and ws.journeys_stored():
-        counts, anchor = F.stored_flow_links(ws.rollup(F.FLOW_LINKS), ws.rollup(F.FLOW_ANCHORS),
-                                             touchpoint, direction=direction, steps=steps)
+    links = ws.stored_rollup(F.FLOW_LINKS) if steps <= F.FLOW_STEPS else None
+    anchors = ws.stored_rollup(F.FLOW_ANCHORS) if links is not None else None
+    if links is not None and anchors is not None:
+        counts, anchor = F.stored_flow_links(links, anchors, touchpoint, direction=direction,
+                                             steps=steps)
     else:
         counts, anchor = F.flow_links(ws.journey_events(), touchpoint, direction=direction,
                                       steps=steps)
@@ -205,8 +209,9 @@ def flows(ws: Workspace, touchpoint: str, *, direction: str = "after",
 
 def repeats(ws: Workspace) -> pd.DataFrame:
     """Loops and repeated touches per touchpoint (stored with stored journeys)."""
-    counts = (ws.rollup(F.REPEATS) if ws.journeys_stored()
-              else F.repeat_touches(ws.journey_events()))
+    counts = ws.stored_rollup(F.REPEATS)
+    if counts is None:
+        counts = F.repeat_touches(ws.journey_events())
     return F.repeats_frame(ws.store.execute(counts))
 
 
@@ -276,12 +281,12 @@ def _own_journey_map(ws: Workspace, own: OwnInputs, burst: int, burst_hours: flo
 
         def on_sibling(on: Workspace) -> JM.MapParts:
             return _map_parts(on, on.journey_events(), sentiment, catalogue, burst,
-                              burst_hours, on.customer_touchpoints(), on.rollup(JM.REACH))
+                              burst_hours, on.customer_touchpoints(),
+                              on.stored_rollup(JM.REACH))
 
         def here() -> JM.MapParts:
-            stored = ws.journeys_stored()
             return _map_parts(ws, own.tagged, sentiment, catalogue, burst, burst_hours,
-                              _own_counts(ws), ws.rollup(JM.REACH) if stored else None)
+                              _own_counts(ws), ws.stored_rollup(JM.REACH))
 
         with beside(ws, on_sibling, parallel=journey_cache_ready(ws), here=here) as parts:
             result = _own_moments(ws, own, _windows(ws, None, 90.0))

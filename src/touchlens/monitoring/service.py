@@ -41,14 +41,12 @@ def kpis(ws: Any, *, grain: str = "day", since: Any = None, until: Any = None,
         raise ConfigError(f"grain must be one of {tuple(GRAINS)}, not {grain!r}")
     since, until = _utc(since), _utc(until)
     history = since - timedelta(weeks=baseline_weeks) if since is not None else None
-    # the counts per period are stored with stored journeys (elsewhere building the
-    # journeys for them would cost more than counting the events)
-    stored = (ws.journeys_stored() and on_period_start(history, grain)
-              and on_period_start(until, grain))
+    # the counts per period, when stored with the journeys (else counted from the events)
+    aligned = on_period_start(history, grain) and on_period_start(until, grain)
     expr = kpi_table(ws.events(), ws.store.table("feedback"), grain=grain,
                      baseline_weeks=baseline_weeks, sentiment=sentiment_table(ws.store),
                      since=history, until=until,
-                     activity=ws.rollup(ACTIVITY[grain]) if stored else None)
+                     activity=ws.stored_rollup(ACTIVITY[grain]) if aligned else None)
     frame = kpi_frame(ws.store.execute(expr))
     if since is not None:
         start = pd.Timestamp(since).floor(GRAINS[grain])
