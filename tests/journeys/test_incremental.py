@@ -26,20 +26,6 @@ def world():
     return simulate_retailer(500, seed=4, days=40)
 
 
-@pytest.fixture
-def taken(monkeypatch) -> list[bool]:
-    """What each incremental.refresh call answered (True: updated in place)."""
-    seen: list[bool] = []
-    real = incremental.refresh
-
-    def spy(*args, **kwargs) -> bool:
-        seen.append(real(*args, **kwargs))
-        return seen[-1]
-
-    monkeypatch.setattr(incremental, "refresh", spy)
-    return seen
-
-
 def _stored(ws: Workspace) -> dict[str, pd.DataFrame]:
     ws.journey_events()
     out = {}

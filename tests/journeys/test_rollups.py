@@ -15,7 +15,7 @@ from touchlens import Workspace
 from touchlens.insights import flows as F  # each reader module registers its rollups
 from touchlens.insights import funnels as FU
 from touchlens.insights import journey_map as JM
-from touchlens.journeys import incremental, rollups
+from touchlens.journeys import rollups
 from touchlens.monitoring.kpis import ACTIVITY, kpi_frame, kpi_table, sentiment_table
 
 
@@ -24,20 +24,6 @@ def world():
     from touchlens.simulate import simulate_retailer
 
     return simulate_retailer(400, seed=8, days=60)
-
-
-@pytest.fixture
-def taken(monkeypatch) -> list[bool]:
-    """What each incremental.refresh call answered (True: updated in place)."""
-    seen: list[bool] = []
-    real = incremental.refresh
-
-    def spy(*args, **kwargs) -> bool:
-        seen.append(real(*args, **kwargs))
-        return seen[-1]
-
-    monkeypatch.setattr(incremental, "refresh", spy)
-    return seen
 
 
 def _frame(ws: Workspace, expr, rollup: rollups.Rollup) -> pd.DataFrame:
