@@ -19,3 +19,12 @@ def taken(monkeypatch) -> list[bool]:
 
     monkeypatch.setattr(incremental, "refresh", spy)
     return seen
+
+
+@pytest.fixture
+def two_known(world) -> tuple[str, str]:
+    """The first two known customers of the module's ``world`` (each with events of
+    their own): the pair a shared login joins."""
+    ev = world.events.to_pandas()
+    known = ev[ev.customer_id.notna()].customer_id.drop_duplicates().sort_values()
+    return known.iloc[0], known.iloc[1]

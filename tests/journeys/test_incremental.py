@@ -114,11 +114,9 @@ def test_later_updates_read_the_rows_past_the_mark(tmp_path, world, taken, monke
     _assert_same(updated, _full(tmp_path / "full.duckdb", world.identities, events))
 
 
-def test_a_login_that_joins_two_customers_moves_both(tmp_path, world, taken) -> None:
+def test_a_login_that_joins_two_customers_moves_both(tmp_path, world, taken, two_known) -> None:
     # two customers with journeys of their own, then one cookie used by both: one person
-    ev = world.events.to_pandas()
-    known = ev[ev.customer_id.notna()].customer_id.drop_duplicates().sort_values()
-    first, second = known.iloc[0], known.iloc[1]
+    first, second = two_known
     delta = pa.Table.from_pylist([_login("j-1", first, "cookie-shared", 10),
                                   _login("j-2", second, "cookie-shared", 11),
                                   {**_login("j-3", first, "cookie-other", 12),

@@ -112,11 +112,9 @@ def test_stored_rollups_follow_appended_events(tmp_path, world, taken) -> None:
     assert taken == [True, True, True]
 
 
-def test_a_login_that_joins_two_customers(tmp_path, world, taken) -> None:
+def test_a_login_that_joins_two_customers(tmp_path, world, taken, two_known) -> None:
     """Two customers become one: their counts move, a day's customer count drops by one."""
-    ev = world.events.to_pandas()
-    known = ev[ev.customer_id.notna()].customer_id.drop_duplicates().sort_values()
-    first, second = known.iloc[0], known.iloc[1]
+    first, second = two_known
     delta = pa.Table.from_pylist([_login("j-1", first, "cookie-shared", 10),
                                   _login("j-2", second, "cookie-shared", 10),
                                   _login("j-3", None, "cookie-shared", 10)])
