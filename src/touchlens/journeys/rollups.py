@@ -125,8 +125,13 @@ def _encode(context: Any) -> str:
 
 
 def _stamp(store: Store, rollup: Rollup, encoded: str) -> str:
+    """``version@generation#digest of the context``."""
     digest = hashlib.sha256(encoded.encode()).hexdigest()[:16]
-    return f"{rollup.version}@{generation(store)}#{digest}"
+    return f"{_this_cache(store, rollup)}#{digest}"
+
+
+def _this_cache(store: Store, rollup: Rollup) -> str:
+    return f"{rollup.version}@{generation(store)}"
 
 
 def is_current(store: Store, rollup: Rollup, context: Any = None) -> bool:
@@ -138,8 +143,7 @@ def is_current(store: Store, rollup: Rollup, context: Any = None) -> bool:
 def _of_this_cache(store: Store, rollup: Rollup) -> bool:
     """Stored for the journey cache as it is now, whatever its context."""
     stamp = store.get_meta(rollup.stamp_key) or ""
-    return (stamp.split("#")[0] == f"{rollup.version}@{generation(store)}"
-            and store.exists(rollup.table))
+    return stamp.split("#")[0] == _this_cache(store, rollup) and store.exists(rollup.table)
 
 
 def stored(store: Store, rollup: Rollup, tagged: ir.Table, context: Any = None) -> ir.Table:
@@ -161,11 +165,6 @@ def stored(store: Store, rollup: Rollup, tagged: ir.Table, context: Any = None) 
         log.warning("rollup %s not stored; computed instead", rollup.name, exc_info=True)
         return built
     return store.table(rollup.table).cast(built.schema())
-
-
-def stored_context(store: Store, rollup: Rollup) -> Any:
-    """The context the stored ``rollup`` was built with (None without one)."""
-    return json.loads(store.get_meta(rollup.context_key) or "null")
 
 
 def current(store: Store) -> list[Rollup]:
