@@ -38,7 +38,7 @@ from touchlens.workspace_methods import (
 log = logging.getLogger(__name__)
 JOURNEY_CACHE_KEY = "journey_cache_key"
 # 2: + the one-row-per-journey table, 3: + _step, 4: + the counts per customer and
-# touchpoint; older: rebuilt
+# touchpoint, 5: + their journey counts; older: rebuilt
 JOURNEY_CACHE_FORMAT = 5
 
 
