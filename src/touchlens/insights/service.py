@@ -311,7 +311,9 @@ def _map_parts(ws: Workspace, tagged: ir.Table, sentiment: ir.Table | None,
     """The map's parts of ``tagged``; ``per_customer``, ``reach``: its stored counts per
     customer and touchpoint and its stored reach (the workspace's own journeys), else
     computed from ``tagged``."""
-    feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
+    # the map counts answers per touchpoint and stage: who gave them does not matter, so
+    # the answers are not joined to the identity map (four such joins: ~0.3 s at 10M)
+    feedback = ws.store.table("feedback")
     return JM.map_parts(ws.store.execute, tagged, feedback, sentiment, catalogue,
                         lambda: voc_pain_points(ws, stage_of(catalogue)), burst=burst,
                         burst_hours=burst_hours, per_customer=per_customer, reach=reach)
