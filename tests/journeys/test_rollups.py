@@ -324,7 +324,7 @@ def test_moments_from_stored_units_are_the_computed_ones(tmp_path, world, taken)
     stored per-customer parts: the same comparisons as computed from the events, after new
     events too."""
     from touchlens.insights import experience as E
-    from touchlens.insights.moments import ACQUISITION, analyse
+    from touchlens.insights.moments import ACQUISITION, CONVERSIONS, analyse
 
     events = world.events
     late = np.random.default_rng(9).random(events.num_rows) < 0.02
@@ -335,7 +335,7 @@ def test_moments_from_stored_units_are_the_computed_ones(tmp_path, world, taken)
             stored = analyse(ws, tagged=ws.journey_events(), catalogue=ws.touchpoints(),
                              own=True)
             for rollup in (E.FAILURES, E.TOUCH_FIRSTS, E.SUPPORT_CONTACTS, E.QUIET_BUYERS,
-                           ACQUISITION):
+                           ACQUISITION, CONVERSIONS):
                 assert rollups.is_current(ws.store, rollup, _context(ws, rollup))
             computed = analyse(ws, tagged=ws.journey_events(), catalogue=ws.touchpoints())
             signals = set(stored.moments["signal"])
