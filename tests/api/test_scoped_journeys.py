@@ -144,6 +144,27 @@ def test_least_recently_used_filters_go_beyond_the_limits(served, state) -> None
         ScopedJourneys.names(days[0].key(), 30.0).events}
 
 
+def test_a_filter_in_use_is_not_evicted(served, state) -> None:
+    """A workspace reading its filter's tables keeps them while other filters are built
+    beyond the limit; once it is closed the next build may drop them."""
+    state.scoped = ScopedJourneys(limit=1, min_rows=0)
+    first, *others = [Scope(start=datetime(2026, 2, d, tzinfo=UTC),
+                            end=datetime(2026, 2, d + 7, tzinfo=UTC)) for d in (1, 2, 3)]
+    held = ScopedJourneys.names(first.key(), 30.0)
+    with state.workspace(first) as ws:
+        tagged = ws.journey_events()
+        for scope in others:
+            with state.workspace(scope) as other:
+                other.journey_events()
+        assert held.events in _stored(served)
+        assert ws.store.execute(tagged.count().as_table()).iloc[0, 0] > 0  # still readable
+        _same(ws)
+    with state.workspace(Scope(start=datetime(2026, 2, 5, tzinfo=UTC),
+                               end=datetime(2026, 2, 12, tzinfo=UTC))) as ws:
+        ws.journey_events()  # a new build: what nobody holds now goes
+    assert held.events not in _stored(served)
+
+
 def test_no_more_rows_than_the_workspace_has_events(served, state) -> None:
     halves = [Scope(start=datetime(2026, 1, 1, tzinfo=UTC), end=datetime(2026, 2, 10,
                                                                          tzinfo=UTC)),

@@ -19,8 +19,10 @@ cache and writing it is most of a build: 4M events, 14 s of a month's 16 s at 10
 - Only periods of at least :data:`MIN_ROWS` events are stored (below, computing the
   journeys in each query costs less than storing them).
 - At most :data:`MAX_SCOPES` filters, and no more rows in all than the workspace has
-  events, are kept; the least recently used are dropped (a computation still reading one
-  would fail and be asked again). All are dropped when the server starts and stops.
+  events, are kept; the least recently used are dropped — but not while a workspace holds
+  them (:meth:`ScopedJourneys.hold`, from a request's first use of its filter's tables to
+  its end), so a computation never loses a table it reads; the limits may then be passed
+  until the next build. All are dropped when the server starts and stops.
 - An erasure finds them like every table (``_`` tables are scratch: any text holding one of
   the person's identifiers goes, :mod:`touchlens.store.erase`), and a retention run or any
   other write makes them old (the next query of the filter rebuilds them).
@@ -62,6 +64,7 @@ class _Entry:
     events: int | None = None  # the data version the events table holds; None: not built
     journeys: int | None = None  # the version the journeys table was built from
     rows: int = 0  # rows of the events table
+    holders: int = 0  # workspaces reading the tables now: not evicted meanwhile
 
 
 class ScopedJourneys:
@@ -112,13 +115,28 @@ class ScopedJourneys:
                 entry.journeys = entry.events
         return names.journeys
 
-    def _entry(self, names: ScopedNames) -> _Entry:
+    def hold(self, names: ScopedNames) -> None:
+        """A workspace will read ``names``' tables until it calls :meth:`release`: they are
+        not evicted meanwhile."""
+        with self._lock:
+            self._entry_locked(names).holders += 1
+
+    def release(self, names: ScopedNames) -> None:
         with self._lock:
             entry = self._entries.get(names.events)
-            if entry is None:
-                entry = self._entries[names.events] = _Entry(names, threading.Lock())
-            self._entries.move_to_end(names.events)
-            return entry
+            if entry is not None:
+                entry.holders = max(entry.holders - 1, 0)
+
+    def _entry(self, names: ScopedNames) -> _Entry:
+        with self._lock:
+            return self._entry_locked(names)
+
+    def _entry_locked(self, names: ScopedNames) -> _Entry:
+        entry = self._entries.get(names.events)
+        if entry is None:
+            entry = self._entries[names.events] = _Entry(names, threading.Lock())
+        self._entries.move_to_end(names.events)
+        return entry
 
     def _evict(self, store: Store, keep: ScopedNames, budget: Callable[[], int]) -> None:
         most = budget()
@@ -131,7 +149,8 @@ class ScopedJourneys:
             for key in list(self._entries):
                 if not over():
                     break
-                if self._entries[key].names != keep:
+                entry = self._entries[key]
+                if entry.names != keep and not entry.holders:
                     doomed.append(self._entries.pop(key))
         for entry in doomed:
             with entry.lock:

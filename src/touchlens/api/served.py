@@ -35,7 +35,7 @@ import pyarrow as pa
 from touchlens import journeys as J
 from touchlens.api.cache import ResultCache
 from touchlens.api.scope import Scope, kept_customers, scoped_table
-from touchlens.api.scoped_journeys import ScopedJourneys
+from touchlens.api.scoped_journeys import ScopedJourneys, ScopedNames
 from touchlens.config import Settings
 from touchlens.journeys import rollups
 from touchlens.store import Store
@@ -180,6 +180,7 @@ class ServedWorkspace(Workspace):
         self._cache = cache if cache is not None else ResultCache(MEMO_ENTRIES)
         self._on_write = on_write
         self._scoped = scoped
+        self._held: list[ScopedNames] = []  # filter tables this workspace reads
         super().__init__(CursorStore(root, lock, scope, on_write=self._written,
                                      build_lock=self._build_lock), settings)
 
@@ -195,6 +196,14 @@ class ServedWorkspace(Workspace):
         quote) computed once for every analysis and request that needs it, until the next
         write. ``params`` must hold every argument the result depends on."""
         return self._cache.get_or_compute(("memo", name, self.scope.key(), params), compute)
+
+    def close(self) -> None:
+        """Close the cursor; the filter tables it read may be evicted again."""
+        held, self._held = self._held, []
+        for names in held:
+            if self._scoped is not None:
+                self._scoped.release(names)
+        super().close()
 
     def touchpoints(self) -> pd.DataFrame:
         """The catalogue, computed once per data version and scope for every request and
@@ -345,6 +354,9 @@ class ServedWorkspace(Workspace):
         def budget() -> int:  # the whole workspace's events (this store's are filtered)
             return self.store.scalar(self.store.con.table("events").count())
 
+        if names not in self._held:  # before any build: not evicted while we read it
+            self._scoped.hold(names)
+            self._held.append(names)
         version = self._cache.version
         if which == "events":
             return self._scoped.events(self.store, names, version, build_events, budget)
