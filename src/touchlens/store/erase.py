@@ -8,7 +8,7 @@ every identifier touchlens ever linked to them.
 
 Which rows go (:func:`plan`):
 
-- ``events``: customer_id or anonymous_id is one of them; ``feedback``, ``consent``:
+- ``events``: customer_id, anonymous_id or device is one of them; ``feedback``, ``consent``:
   customer_id is; ``identities``, ``identity_map``: the (id_type, id_value) node or the
   customer_id is; ``quarantine``: the raw row holds one of them as a JSON value.
 - every *other* table (alerts, experiments, derived tables: found at run time, so tables
@@ -37,7 +37,7 @@ from touchlens.errors import StoreError
 from touchlens.store.backends import Store, _quote
 
 ID_COLUMNS = ("customer_id", "anonymous_id", "id_value", "user_id", "person_id", "email",
-              "phone", "email_hash", "phone_hash")
+              "phone", "email_hash", "phone_hash", "device")
 UNTOUCHED = ("audit_log", "erasure_receipts", "ingest_log", "meta", "costs", "touchpoints",
              "api_keys", "written_files")
 SPECIFIC = ("events", "feedback", "consent", "identities", "identity_map", "quarantine")
@@ -245,7 +245,10 @@ def plan(store: Store, ids: Identifiers, *, quarantine_raw: Iterable[str] = (),
     values = set(ids.values)
     pattern, tokens = json_value_patterns(values), token_patterns(values)
     rules = [
-        Rule("events", exact={"customer_id": values, "anonymous_id": values}),
+        # a device identifier is the person's too: their events on a cookie never linked
+        # to them still carry it
+        Rule("events", exact={"customer_id": values, "anonymous_id": values,
+                              "device": values}),
         Rule("feedback", exact={"customer_id": values}),
         Rule("consent", exact={"customer_id": values}),
         Rule("identities", exact={"customer_id": values}, pairs=ids.by_type()),
