@@ -159,10 +159,10 @@ def _update(store: Store, delta: ir.Table, lookback_days: float) -> None:
     store.delete_in(JOURNEYS_CACHE, "customer_id", affected)
     store.delete_in(CUSTOMER_TOUCHPOINTS_CACHE, "customer_id", affected)
     theirs = came.filter(came.customer_id.isin(after.customer_id))
-    store.insert_select(JOURNEYS_CACHE, journeys(theirs))
-    journeys_cache = store.table(JOURNEYS_CACHE)
-    store.insert_select(CUSTOMER_TOUCHPOINTS_CACHE, customer_touchpoints(
-        theirs, journeys_cache.filter(journeys_cache.customer_id.isin(after.customer_id))))
+    their_journeys = _keep(store, "journeys", journeys(theirs))  # the counts read them too
+    store.insert_select(JOURNEYS_CACHE, their_journeys)
+    store.insert_select(CUSTOMER_TOUCHPOINTS_CACHE, customer_touchpoints(theirs,
+                                                                          their_journeys))
     if kept:
         rollups.merge(store, kept, gone, theirs)
     else:
