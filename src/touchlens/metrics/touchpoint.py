@@ -23,6 +23,8 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from touchlens.journeys.touchpoints import journey_counts
+
 
 def touchpoint_activity(per_customer: ir.Table) -> ir.Table:
     """Event and journey counts per touchpoint from the counts per customer and touchpoint
@@ -47,14 +49,14 @@ def touchpoint_activity(per_customer: ir.Table) -> ir.Table:
 
 
 def touchpoint_journeys(tagged: ir.Table, journey_table: ir.Table) -> ir.Table:
-    """Journeys (all / converting) and influenced revenue per touchpoint."""
-    pairs = tagged.filter(~tagged.is_conversion).select("touchpoint", "journey_id").distinct()
-    j = journey_table.select("journey_id", "converted", "revenue")
-    both = pairs.join(j, "journey_id")
-    return both.group_by("touchpoint").agg(
-        journeys=both.count(),
-        converting_journeys=both.converted.cast("int64").sum(),
-        influenced_revenue=both.revenue.sum(where=both.converted),
+    """Journeys (all / converting) and influenced revenue per touchpoint: the per customer
+    counts of :func:`touchlens.journeys.touchpoints.journey_counts` summed (a journey is
+    one customer's)."""
+    c = journey_counts(tagged, journey_table)
+    return c.group_by("touchpoint").agg(
+        journeys=c.journeys.sum(),
+        converting_journeys=c.converting_journeys.sum(),
+        influenced_revenue=c.influenced_revenue.sum(),
     )
 
 
