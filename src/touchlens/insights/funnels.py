@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from touchlens.errors import ConfigError
-from touchlens.insights.inputs import stage_rank, stage_ranks
+from touchlens.insights.inputs import stage_rank, workspace_stage_ranks
 from touchlens.journeys.rollups import Rollup, register
 from touchlens.metrics.cx import wilson
 from touchlens.store.schema import STAGES
@@ -145,7 +145,7 @@ def _customer_stages(tagged: ir.Table, ranks: dict[str, int]) -> ir.Table:
 CUSTOMER_STAGES = register(Rollup("stage_funnel_customers", ("customer_id",), _customer_stages,
                                   ("customer_id", "touchpoint", "occurred_at",
                                    "is_conversion", "event_id"), per_customer=True,
-                                  context_of=lambda ws: stage_ranks(ws.touchpoints())))
+                                  context_of=workspace_stage_ranks))
 
 
 def stored_units(stages: ir.Table) -> ir.Table:

@@ -65,6 +65,12 @@ def stage_ranks(catalogue: pd.DataFrame) -> dict[str, int]:
     return {tp: STAGE_RANK[s] for tp, s in stage_of(catalogue).items()}
 
 
+def workspace_stage_ranks(ws: Workspace) -> dict[str, int]:
+    """:func:`stage_ranks` of the workspace's catalogue (the context of the rollups built
+    with the stages)."""
+    return stage_ranks(ws.touchpoints())
+
+
 def stage_rank(touchpoint: ir.StringValue, catalogue: pd.DataFrame | dict[str, int]
                ) -> ir.IntegerValue:
     """Stage position (0..4) of each touchpoint; NULL for touchpoints without a stage

@@ -33,7 +33,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from touchlens.insights.inputs import stage_name, stage_rank, stage_ranks
+from touchlens.insights.inputs import stage_name, stage_rank, workspace_stage_ranks
 from touchlens.journeys.rollups import Rollup, register
 from touchlens.journeys.touchpoints import (
     BURST,
@@ -110,7 +110,7 @@ def _reach_of_events(tagged: ir.Table, ranks: dict[str, int]) -> ir.Table:
 # catalogue's stage ranks
 REACH = register(Rollup("journey_map_reach", ("level", "key"), _reach_of_events,
                         ("customer_id", "touchpoint"), size="touches",
-                        context_of=lambda ws: stage_ranks(ws.touchpoints())))
+                        context_of=workspace_stage_ranks))
 
 
 def split_reach(counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int]:
