@@ -126,12 +126,16 @@ def support_touchpoints(catalogue: pd.DataFrame) -> list[str]:
     return sorted(tp for tp, s in stage_of(catalogue).items() if s == "retention")
 
 
+def _contacts(events: ir.Table, touchpoints: Sequence[str]) -> ir.Table:
+    """The support contacts among ``events``: a contact event type at one of
+    ``touchpoints``."""
+    return events.filter(events.event_type.isin(SUPPORT_EVENT_TYPES)
+                         & events.touchpoint.isin(list(touchpoints) or [""]))
+
+
 def support_contacts(events: ir.Table, touchpoints: Sequence[str]) -> ir.Table:
     """Per (customer_id, touchpoint) contacted: ``experienced_at``, the first contact."""
-    e = events.filter(events.touchpoint.notnull())
-    is_support = (e.event_type.isin(SUPPORT_EVENT_TYPES)
-                  & e.touchpoint.isin(list(touchpoints) or [""]))
-    contacts = e.filter(is_support)
+    contacts = _contacts(events, touchpoints)
     return contacts.group_by(["customer_id", "touchpoint"]).agg(
         experienced_at=contacts.occurred_at.min())
 
@@ -141,10 +145,7 @@ def quiet_buyers(events: ir.Table, touchpoints: Sequence[str], support_days: flo
     """Per customer with a conversion not followed by a support contact within
     ``support_days``: ``experienced_at``, the first such conversion."""
     e = events.filter(events.touchpoint.notnull())
-    is_support = (e.event_type.isin(SUPPORT_EVENT_TYPES)
-                  & e.touchpoint.isin(list(touchpoints) or [""]))
-    contacts = e.filter(is_support)
-    c = contacts.select(_c="customer_id", _at="occurred_at")
+    c = _contacts(e, touchpoints).select(_c="customer_id", _at="occurred_at")
     orders = e.filter(e.is_conversion).select("customer_id", "occurred_at", "event_id")
     window = ibis.interval(seconds=round(support_days * 86400))
     j = orders.left_join(c, (orders.customer_id == c._c) & (c._at > orders.occurred_at)
