@@ -36,6 +36,8 @@ SUPPORT_EVENT_TYPES = ("support_contact", "chat", "call")
 ERROR_KIND = r'"error"\s*:\s*"([^"]+)"'
 LATE = r'"late"\s*:\s*true'
 UNIT_COLUMNS = ("customer_id", "touchpoint", "signal", "bad", "experienced_at")
+# what a unit's outcomes are read from, whatever the follow-up windows (see outcome_pieces)
+PIECES = ("prior", "next_conversion_at", "segment")
 
 
 def _units(rows: ir.Table) -> ir.Table:
@@ -47,6 +49,49 @@ def _units(rows: ir.Table) -> ir.Table:
     )
     return g.select("customer_id", "touchpoint", "signal", "bad",
                     experienced_at=ibis.ifelse(g.bad, g._first_bad, g._first_good))
+
+
+def conversions_of(events: ir.Table) -> ir.Table:
+    """The conversion events' customer_id and occurred_at."""
+    return events.filter(events.is_conversion).select("customer_id", "occurred_at")
+
+
+def acquisition_channels(events: ir.Table) -> ir.Table:
+    """Per customer: ``segment``, the acquisition channel — the channel of the customer's
+    first event (ties: the smallest event_id)."""
+    first = ibis.struct({"at": events.occurred_at, "id": events.event_id})
+    return events.group_by("customer_id").agg(segment=events.channel.argmin(first))
+
+
+def outcome_pieces(rows: ir.Table, at: str, conversions: ir.Table,
+                   acquisition: ir.Table) -> ir.Table:
+    """``rows`` (one per key, with ``customer_id``) and, at their time column ``at``:
+    ``prior`` — the customer's conversions up to then, inclusive —, ``next_conversion_at`` —
+    their first conversion after it (NULL: none) — and ``segment``, their acquisition
+    channel. ``conversions``: customer_id, occurred_at (:func:`conversions_of`);
+    ``acquisition``: :func:`acquisition_channels`. A unit's outcomes are read from these
+    whatever the follow-up windows: a conversion within d days after the experience ⇔
+    ``next_conversion_at`` ≤ at + d (:mod:`.moments`)."""
+    c = conversions.select(_c="customer_id", _cat="occurred_at")
+    j = rows.left_join(c, rows.customer_id == c._c)
+    g = j.group_by(list(rows.columns)).agg(
+        prior=(j._cat <= j[at]).cast("int64").sum().fill_null(0),
+        next_conversion_at=j._cat.min(where=j._cat > j[at]))
+    a = acquisition.select(_ac="customer_id", _seg="segment")
+    g = g.left_join(a, g.customer_id == a._ac)
+    return g.select(*rows.columns, "prior", "next_conversion_at",
+                    segment=g._seg.cast("string"))
+
+
+def with_pieces(build: Callable[..., ir.Table], at: str) -> Callable[..., ir.Table]:
+    """``build(events, *args)`` with the :func:`outcome_pieces` of its rows at their time
+    column ``at``, read from the same customers' events (the stored parts of the units)."""
+
+    def built(events: ir.Table, *args: Any) -> ir.Table:
+        return outcome_pieces(build(events, *args), at, conversions_of(events),
+                              acquisition_channels(events))
+
+    return built
 
 
 def score_units(feedback: ir.Table, *, csat_bad: int = 2, ces_bad: int = 3) -> ir.Table:
@@ -102,18 +147,22 @@ def touch_firsts(events: ir.Table) -> ir.Table:
         first_at=e.occurred_at.min(), failed=failure_kind(e.attributes).notnull().any())
 
 
+def _pieces_in(rows: ir.Table) -> list[str]:
+    return [c for c in PIECES if c in rows.columns]
+
+
 def error_units_from(failed: ir.Table, firsts: ir.Table) -> ir.Table:
-    """Error units from :func:`failures` and :func:`touch_firsts` (of the same events): bad
-    at each failure; good for every customer at a touchpoint with some failure of that kind
-    who had none there, at their first event there."""
+    """Error units from :func:`failures` and :func:`touch_firsts` (of the same events, both
+    with their outcome pieces or neither): bad at each failure; good for every customer at
+    a touchpoint with some failure of that kind who had none there, at their first event
+    there. One row per unit as they are: no good row where the customer had a failure."""
     kinds = failed.select("touchpoint", "signal").distinct()
-    bad_rows = failed.select("customer_id", "touchpoint", "signal", bad=ibis.literal(True),
-                             experienced_at=failed.experienced_at)
+    extra = _pieces_in(failed)
+    bad_rows = failed.mutate(bad=ibis.literal(True)).select(*UNIT_COLUMNS, *extra)
     ok = firsts.filter(~firsts.failed & firsts.touchpoint.isin(kinds.touchpoint))
-    good_rows = ok.join(kinds, "touchpoint").select(
-        "customer_id", "touchpoint", "signal", bad=ibis.literal(False),
-        experienced_at=ok.first_at)
-    return _units(bad_rows.union(good_rows))
+    good_rows = ok.join(kinds, "touchpoint").mutate(
+        bad=ibis.literal(False), experienced_at=ok.first_at).select(*UNIT_COLUMNS, *extra)
+    return bad_rows.union(good_rows, distinct=False)
 
 
 def error_units(events: ir.Table) -> ir.Table:
@@ -157,16 +206,19 @@ def quiet_buyers(events: ir.Table, touchpoints: Sequence[str], support_days: flo
 
 
 def support_units_from(contacts: ir.Table, quiet: ir.Table) -> ir.Table:
-    """Support units from :func:`support_contacts` and :func:`quiet_buyers`: bad at the
-    first contact at a support touchpoint; good, at every support touchpoint anyone
-    contacted, for buyers who needed no contact."""
-    bad_rows = contacts.select("customer_id", "touchpoint", signal=ibis.literal("support"),
-                               bad=ibis.literal(True), experienced_at=contacts.experienced_at)
+    """Support units from :func:`support_contacts` and :func:`quiet_buyers` (both with their
+    outcome pieces or neither): bad at the first contact at a support touchpoint; good, at
+    every support touchpoint anyone contacted, for buyers who needed no contact — but not
+    where the same customer contacted support (the bad experience is the unit there)."""
+    extra = _pieces_in(contacts)
+    bad_rows = contacts.mutate(signal=ibis.literal("support"), bad=ibis.literal(True)).select(
+        *UNIT_COLUMNS, *extra)
     kinds = contacts.select("touchpoint").distinct()
-    good_rows = quiet.cross_join(kinds).select(
-        "customer_id", "touchpoint", signal=ibis.literal("support"), bad=ibis.literal(False),
-        experienced_at=quiet.experienced_at)
-    return _units(bad_rows.union(good_rows))
+    good = quiet.cross_join(kinds)
+    good = good.anti_join(contacts, ["customer_id", "touchpoint"])
+    good_rows = good.mutate(signal=ibis.literal("support"), bad=ibis.literal(False)).select(
+        *UNIT_COLUMNS, *extra)
+    return bad_rows.union(good_rows, distinct=False)
 
 
 def support_units(events: ir.Table, catalogue: pd.DataFrame, *,
@@ -186,50 +238,71 @@ def _support_context(ws: Any) -> dict[str, Any]:
 
 # the per-customer parts of the error and support units, stored with the journeys (which
 # touchpoints have failures, and where anyone contacted support, are read from them)
-FAILURES = register(Rollup("experience_failures", ("customer_id", "touchpoint", "signal"),
-                           failures, ("customer_id", "touchpoint", "attributes",
-                                      "occurred_at"), per_customer=True))
-TOUCH_FIRSTS = register(Rollup("experience_touch_firsts", ("customer_id", "touchpoint"),
-                               touch_firsts, ("customer_id", "touchpoint", "attributes",
-                                              "occurred_at"), per_customer=True))
+# the events' columns the outcome pieces read
+_PIECE_COLUMNS = ("customer_id", "occurred_at", "is_conversion", "channel", "event_id")
+FAILURES = register(Rollup(
+    "experience_failures", ("customer_id", "touchpoint", "signal"),
+    with_pieces(failures, "experienced_at"), (*_PIECE_COLUMNS, "touchpoint", "attributes"),
+    version="2", per_customer=True))
+TOUCH_FIRSTS = register(Rollup(
+    "experience_touch_firsts", ("customer_id", "touchpoint"),
+    with_pieces(touch_firsts, "first_at"), (*_PIECE_COLUMNS, "touchpoint", "attributes"),
+    version="2", per_customer=True))
 SUPPORT_CONTACTS = register(Rollup(
     "experience_support_contacts", ("customer_id", "touchpoint"),
-    lambda events, ctx: support_contacts(events, ctx["touchpoints"]),
-    ("customer_id", "touchpoint", "event_type", "occurred_at"), per_customer=True,
+    with_pieces(lambda events, ctx: support_contacts(events, ctx["touchpoints"]),
+                "experienced_at"),
+    (*_PIECE_COLUMNS, "touchpoint", "event_type"), version="2", per_customer=True,
     context_of=_support_context))
 QUIET_BUYERS = register(Rollup(
     "experience_quiet_buyers", ("customer_id",),
-    lambda events, ctx: quiet_buyers(events, ctx["touchpoints"], ctx["days"]),
-    ("customer_id", "touchpoint", "event_type", "occurred_at", "is_conversion", "event_id"),
-    per_customer=True, context_of=_support_context))
+    with_pieces(lambda events, ctx: quiet_buyers(events, ctx["touchpoints"], ctx["days"]),
+                "experienced_at"),
+    (*_PIECE_COLUMNS, "touchpoint", "event_type"), version="2", per_customer=True,
+    context_of=_support_context))
 
 
 def experience_units(tagged: ir.Table, feedback: ir.Table, catalogue: pd.DataFrame, *,
                      sentiment: ir.Table | None = None, support_days: float = SUPPORT_DAYS,
                      signals: Sequence[str] = ("score", "error", "support", "sentiment"),
-                     rollup: Callable[[Rollup], ir.Table | None] | None = None
-                     ) -> ir.Table:
-    """All units of the chosen signals (see the module docstring). ``rollup``: the
-    workspace's stored rollups (:meth:`~touchlens.workspace.Workspace.stored_rollup`), when
-    ``tagged`` and ``catalogue`` are its own: the error and support units are then put
-    together from their stored per-customer parts where they are stored."""
+                     rollup: Callable[[Rollup], ir.Table | None] | None = None,
+                     conversions: ir.Table | None = None,
+                     acquisition: ir.Table | None = None) -> ir.Table:
+    """All units of the chosen signals (see the module docstring), each with its
+    :func:`outcome_pieces`: ``UNIT_COLUMNS`` + ``PIECES``. ``rollup``: the workspace's
+    stored rollups (:meth:`~touchlens.workspace.Workspace.stored_rollup`), when ``tagged``
+    and ``catalogue`` are its own: the error and support units are then put together from
+    their stored per-customer parts where they are stored. ``conversions``,
+    ``acquisition``: :func:`conversions_of` and :func:`acquisition_channels` of ``tagged``
+    when the caller has them stored (the survey units' pieces are read from them)."""
 
     def stored(*wanted: Rollup) -> list[ir.Table] | None:
         tables = [] if rollup is None else [rollup(r) for r in wanted]
         return tables if tables and all(t is not None for t in tables) else None
 
-    parts = []
+    bare, pieced = [], []  # units without / with their pieces
     if "score" in signals:
-        parts.append(score_units(feedback))
+        bare.append(score_units(feedback))
     if "error" in signals:
         found = stored(FAILURES, TOUCH_FIRSTS)
-        parts.append(error_units(tagged) if found is None else error_units_from(*found))
+        if found is None:
+            bare.append(error_units(tagged))
+        else:
+            pieced.append(error_units_from(*found))
     if "support" in signals:
         found = stored(SUPPORT_CONTACTS, QUIET_BUYERS) if support_days == SUPPORT_DAYS else None
-        parts.append(support_units(tagged, catalogue, support_days=support_days)
-                     if found is None else support_units_from(*found))
+        if found is None:
+            bare.append(support_units(tagged, catalogue, support_days=support_days))
+        else:
+            pieced.append(support_units_from(*found))
     if "sentiment" in signals and sentiment is not None:
-        parts.append(sentiment_units(feedback, sentiment))
-    if not parts:
+        bare.append(sentiment_units(feedback, sentiment))
+    if not bare and not pieced:
         raise ValueError("no experience signal to compute")
-    return ibis.union(*parts).select(*UNIT_COLUMNS)
+    if bare:  # their pieces read once for all of them
+        units = ibis.union(*[b.select(*UNIT_COLUMNS) for b in bare], distinct=False)
+        pieced.append(outcome_pieces(
+            units, "experienced_at",
+            conversions_of(tagged) if conversions is None else conversions,
+            acquisition_channels(tagged) if acquisition is None else acquisition))
+    return ibis.union(*[p.select(*UNIT_COLUMNS, *PIECES) for p in pieced], distinct=False)

@@ -39,7 +39,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from touchlens.insights.experience import UNIT_COLUMNS, experience_units
+from touchlens.insights.experience import UNIT_COLUMNS, acquisition_channels, experience_units
 from touchlens.insights.inputs import cached_journey_events, resolved_feedback, stage_of
 from touchlens.insights.stratified import Z95, bh_qvalues, stratified_table
 from touchlens.journeys.rollups import Rollup, register
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 OUTCOMES = ("conversion", "repeat_purchase", "nps")
 METHOD = "stratified (Mantel-Haenszel) by lifecycle stage × segment"
+LIFECYCLE = ("new", "one-time", "repeat")  # earlier conversions: 0, 1, 2 or more
 MIN_GROUP = 30
 ALPHA = 0.05
 DAYS_PER_MONTH = 30.4375
@@ -61,13 +62,6 @@ class Windows:
 
     conversion_days: float = 30.0
     repeat_days: float = 90.0
-
-
-def acquisition_channels(tagged: ir.Table) -> ir.Table:
-    """Per customer: ``segment``, the acquisition channel — the channel of the customer's
-    first event (ties: the smallest event_id)."""
-    first = ibis.struct({"at": tagged.occurred_at, "id": tagged.event_id})
-    return tagged.group_by("customer_id").agg(segment=tagged.channel.argmin(first))
 
 
 # the moments' default segments, stored with the journeys
@@ -89,66 +83,102 @@ CONVERSIONS = register(Rollup("conversion_times", ("customer_id", "event_id"),
                               per_customer=True))
 
 
+def next_answers(feedback: ir.Table) -> ir.Table:
+    """Per NPS answer (of a known customer): the times it is that customer's *next* answer
+    for — ``_from`` (their previous answer's time, NULL for the first; inclusive) to
+    ``_until`` (its own time; exclusive) — with ``_fc`` (customer) and ``_nps``. Answers in
+    time then response_id order: of two at the same time the first is the next one (the
+    other's span is empty). A unit joins the one span holding its time, so its next answer
+    is found in one pass over the units (an equality and two comparisons: no OR, which
+    would make the engine compare every unit with every answer)."""
+    f = feedback.filter(feedback.nps.notnull() & feedback.customer_id.notnull())
+    w = ibis.window(group_by=f.customer_id, order_by=[f.occurred_at, f.response_id])
+    dawn = ibis.literal("0001-01-01T00:00:00").cast(f.occurred_at.type())  # first answer
+    return f.select(_fc="customer_id", _from=f.occurred_at.lag().over(w).fill_null(dawn),
+                    _until="occurred_at", _nps="nps")
+
+
 def unit_outcomes(units: ir.Table, tagged: ir.Table, feedback: ir.Table, *,
                   windows: Windows = Windows(), segments: ir.Table | None = None,
-                  conversions: ir.Table | None = None) -> ir.Table:
-    """Per unit: stratum and the three outcomes with their eligibility (NULL = not observed).
-    ``conversions``: :func:`conversion_times` of ``tagged`` when stored."""
+                  end: ir.TimestampValue | None = None) -> ir.Table:
+    """Per unit (:func:`~touchlens.insights.experience.experience_units`, with its outcome
+    pieces): its stratum — ``lifecycle`` (earlier conversions: 0, 1, 2 = two or more) and
+    ``segment`` — and the three outcomes with their eligibility (NULL = not observed).
+    A conversion within d days after the experience ⇔ the next conversion is at most d days
+    after it; the lifecycle stage counts the conversions up to the experience; the segment
+    is the unit's acquisition channel unless ``segments`` are given. ``end``: the data's
+    last event time when the caller has it (else read from ``tagged``)."""
     keys = list(UNIT_COLUMNS)
-    conversions = conversion_times(tagged) if conversions is None else conversions
-    conv = conversions.select(_c="customer_id", _cat="occurred_at")
     u = units
-    at = u.experienced_at
-    j = u.left_join(conv, u.customer_id == conv._c)
     d_conv = ibis.interval(seconds=round(windows.conversion_days * 86400))
     d_rep = ibis.interval(seconds=round(windows.repeat_days * 86400))
-    after = j._cat > j.experienced_at
-    g = j.group_by(keys).agg(
-        _prior=(j._cat <= j.experienced_at).cast("int64").sum().fill_null(0),
-        _c1=(after & (j._cat <= j.experienced_at + d_conv)).any().fill_null(False),
-        _c2=(after & (j._cat <= j.experienced_at + d_rep)).any().fill_null(False),
-    )
-    f = feedback.filter(feedback.nps.notnull() & feedback.customer_id.notnull())
-    f = f.select(_fc="customer_id", _fat="occurred_at", _nps="nps")
-    jn = u.join(f, (u.customer_id == f._fc) & (f._fat > at))
-    nxt = jn.group_by(keys).agg(_nps_next=jn._nps.argmin(jn._fat))
-    g = g.left_join(nxt, keys).select(*g.columns, "_nps_next")
-    if segments is None:
-        segments = acquisition_channels(tagged)
-    seg = segments.select(_sc="customer_id", _seg="segment")
-    g = g.left_join(seg, g.customer_id == seg._sc)
-    lifecycle = ibis.cases((g._prior == 0, "new"), (g._prior == 1, "one-time"), else_="repeat")
-    end = tagged.occurred_at.max().as_scalar()
+    nxt = next_answers(feedback)
+    g = u.left_join(nxt, (u.customer_id == nxt._fc) & (u.experienced_at >= nxt._from)
+                    & (u.experienced_at < nxt._until))
+    g = g.select(*u.columns, _nps_next=g._nps)
+    if segments is not None:
+        seg = segments.select(_sc="customer_id", _seg="segment")
+        g = g.left_join(seg, g.customer_id == seg._sc)
+        g = g.select(*[c for c in g.columns if c not in ("segment", "_sc", "_seg")],
+                     segment=g._seg.cast("string"))
+    end = tagged.occurred_at.max().as_scalar() if end is None else end
+    nxt_at = g.next_conversion_at
+
+    def within(days: ir.IntervalScalar) -> ir.FloatingValue:
+        return (nxt_at <= g.experienced_at + days).fill_null(False).cast("float64")
+
     return g.select(
         *keys,
-        stratum=lifecycle + "|" + g._seg.cast("string").fill_null("(none)"),
-        y_conversion=ibis.ifelse(g.experienced_at + d_conv <= end, g._c1.cast("float64"),
+        lifecycle=ibis.least(g.prior, 2), segment=g.segment,
+        y_conversion=ibis.ifelse(g.experienced_at + d_conv <= end, within(d_conv),
                                  ibis.null()),
-        y_repeat_purchase=ibis.ifelse((g._prior > 0) & (g.experienced_at + d_rep <= end),
-                                      g._c2.cast("float64"), ibis.null()),
+        y_repeat_purchase=ibis.ifelse((g.prior > 0) & (g.experienced_at + d_rep <= end),
+                                      within(d_rep), ibis.null()),
         y_nps=ibis.cases((g._nps_next >= 9, 100.0), (g._nps_next <= 6, -100.0),
                          (g._nps_next.notnull(), 0.0), else_=ibis.null().cast("float64")),
     )
 
 
 def outcome_counts(outcomes: ir.Table) -> ir.Table:
-    """Long counts per (touchpoint, signal, outcome, stratum, bad): n, s = Σy, ss = Σy²."""
-    parts = []
+    """Per (touchpoint, signal, lifecycle, segment, bad): ``units`` (every unit, observed or
+    not) and, per outcome o, ``n_o`` (units where it is observed), ``s_o`` = Σy and
+    ``ss_o`` = Σy² — one pass over the units (:func:`long_counts` turns it into one row per
+    outcome and stratum)."""
+    aggs: dict[str, ir.Value] = {"units": outcomes.count()}
     for name in OUTCOMES:
         y = outcomes[f"y_{name}"]
-        o = outcomes.filter(y.notnull())
-        parts.append(o.select("touchpoint", "signal", "stratum", "bad",
-                              outcome=ibis.literal(name), _y=o[f"y_{name}"]))
-    long = ibis.union(*parts)
-    return long.group_by(["touchpoint", "signal", "outcome", "stratum", "bad"]).agg(
-        n=long.count(), s=long._y.sum(), ss=(long._y * long._y).sum())
+        aggs[f"n_{name}"] = y.count()
+        aggs[f"s_{name}"] = y.sum()
+        aggs[f"ss_{name}"] = (y * y).sum()
+    return outcomes.group_by(["touchpoint", "signal", "lifecycle", "segment", "bad"]).agg(
+        **aggs)
 
 
-def affected_counts(units: ir.Table) -> ir.Table:
-    """Per (touchpoint, signal): customers with a bad / a good experience (all periods)."""
-    return units.group_by(["touchpoint", "signal"]).agg(
-        affected_customers=units.bad.cast("int64").sum(),
-        good_customers=(~units.bad).cast("int64").sum())
+def long_counts(wide: pd.DataFrame) -> pd.DataFrame:
+    """:func:`outcome_counts` as one row per (touchpoint, signal, outcome, stratum, bad)
+    with n, s, ss, where the outcome is observed at least once; the stratum is named
+    ``<lifecycle stage>|<segment>`` (``new``, ``one-time``, ``repeat``; ``(none)``)."""
+    wide = wide.assign(stratum=wide["lifecycle"].map(dict(enumerate(LIFECYCLE))) + "|"
+                       + wide["segment"].astype("object").fillna("(none)").astype(str))
+    keys = ["touchpoint", "signal", "stratum", "bad"]
+    parts = [wide[keys].assign(outcome=name, n=wide[f"n_{name}"].astype("int64"),
+                               s=wide[f"s_{name}"].astype("float64"),
+                               ss=wide[f"ss_{name}"].astype("float64"))
+             for name in OUTCOMES]
+    long = pd.concat(parts, ignore_index=True)
+    long = long[long["n"] > 0]
+    return long[["touchpoint", "signal", "outcome", "stratum", "bad", "n", "s", "ss"]]
+
+
+def affected_counts(wide: pd.DataFrame) -> pd.DataFrame:
+    """Per (touchpoint, signal): customers with a bad / a good experience (all periods; a
+    unit is one customer's), from :func:`outcome_counts`."""
+    n = wide["units"].astype("int64")
+    bad = wide["bad"].astype(bool)
+    out = pd.DataFrame({"touchpoint": wide["touchpoint"], "signal": wide["signal"],
+                        "affected_customers": n.where(bad, 0),
+                        "good_customers": n.where(~bad, 0)})
+    return out.groupby(["touchpoint", "signal"], as_index=False, sort=True).sum()
 
 
 def value_stats(tagged: ir.Table) -> ir.Table:
@@ -258,9 +288,11 @@ def analyse(ws: Workspace, *, windows: Windows | None = None,
     ``tagged``: journey-tagged events already computed (e.g. cached) by the caller;
     ``catalogue``: ``ws.touchpoints()`` when the caller has it; ``own``: both are the
     workspace's own, so the stored per-customer parts of the units and segments are read
-    where they are stored (:meth:`~touchlens.workspace.Workspace.stored_rollup`). The
-    experience units are computed once (an Ibis ``cache()``: a temporary table on DuckDB, a
-    cached DataFrame on Spark) and read by both the outcome counts and the affected counts.
+    where they are stored (:meth:`~touchlens.workspace.Workspace.stored_rollup`). One
+    query counts the outcomes and the affected customers (:func:`outcome_counts`), reading
+    the units once; the answers resolved to customers, which it reads twice, are computed
+    once for it (an Ibis ``cache()``: a temporary table on DuckDB, a cached DataFrame on
+    Spark).
     """
     if tagged is None:
         with cached_journey_events(ws) as cached:
@@ -268,24 +300,32 @@ def analyse(ws: Workspace, *, windows: Windows | None = None,
                            signals=signals, tagged=cached, catalogue=catalogue)
     rollup = ws.stored_rollup if own else None
     windows = windows or Windows(conversion_days=ws.settings.lookback_days)
-    feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
     catalogue = ws.touchpoints() if catalogue is None else catalogue
     seg = None if segments is None else ibis.memtable(
         segments[["customer_id", "segment"]].astype({"customer_id": "string",
                                                      "segment": "string"}))
     ex = ws.store.execute
-    units = experience_units(tagged, feedback, catalogue, sentiment=sentiment,
-                             signals=signals, rollup=rollup).cache()
-    if seg is None and rollup is not None:
-        seg = rollup(ACQUISITION)
-    conversions = None if rollup is None else rollup(CONVERSIONS)
+    conversions = acquisition = None
+    if rollup is not None:
+        conversions, acquisition = rollup(CONVERSIONS), rollup(ACQUISITION)
+    if conversions is not None:
+        conversions = conversions.select("customer_id", "occurred_at")
+    # the data's end, once: compared with every unit (as a subquery, a join per unit)
+    end = ibis.literal(ws.store.scalar(tagged.occurred_at.max()),
+                       type=tagged.occurred_at.type())
+    # answers resolved to customers once for the survey units and the next NPS answers
+    feedback = resolved_feedback(ws.store.table("feedback"),
+                                 ws.store.table("identity_map")).cache()
     try:
+        units = experience_units(tagged, feedback, catalogue, sentiment=sentiment,
+                                 signals=signals, rollup=rollup, conversions=conversions,
+                                 acquisition=acquisition)
         outcomes = unit_outcomes(units, tagged, feedback, windows=windows, segments=seg,
-                                 conversions=conversions)
-        counts = ex(outcome_counts(outcomes))
-        affected = ex(affected_counts(units))
+                                 end=end)
+        wide = ex(outcome_counts(outcomes))
     finally:
-        units.release()
+        feedback.release()
+    counts, affected = long_counts(wide), affected_counts(wide)
     value = ex(value_stats(tagged)).iloc[0]
     moments = moments_frame(counts, affected, stage_of(catalogue))
     risk = revenue_at_risk_frame(moments, value, windows=windows,
