@@ -155,6 +155,14 @@ def duplicated_messages(per_customer: ir.Table) -> ir.Table:
     )
 
 
+# the default rule's :func:`duplicated_messages`, stored with the journeys: a recipient is
+# one customer's row, bursts are theirs, so each column is a sum over customers
+BURSTS = register(Rollup("journey_map_bursts", ("touchpoint",),
+                         lambda tagged: duplicated_messages(message_bursts(tagged)),
+                         ("customer_id", "touchpoint", "event_type", "occurred_at",
+                          "event_id"), size="recipients"))
+
+
 def emotion_index(df: pd.DataFrame) -> pd.Series:
     """n-weighted mean of the scores mapped to −1..1 (see the module docstring)."""
     parts = [("csat_mean", "csat_n", lambda x: (x - 3) / 2), ("ces", "ces_n",
@@ -304,12 +312,13 @@ def map_parts(ex: Callable[[ir.Expr], pd.DataFrame], tagged: ir.Table, feedback:
               sentiment: ir.Table | None, catalogue: pd.DataFrame,
               voc_pains: Callable[[], pd.DataFrame | None], *, burst: int,
               burst_hours: float, per_customer: ir.Table | None = None,
-              reach: ir.Table | None = None) -> MapParts:
+              reach: ir.Table | None = None, bursts: ir.Table | None = None) -> MapParts:
     """Reach, scores and bursts run with ``ex`` (a store's execute), and ``voc_pains()``:
     everything the map needs but the moments, so it can be computed beside them.
     ``per_customer``: ``tagged``'s counts per customer and touchpoint when stored (else
     computed from ``tagged``); ``reach``: its :func:`reach_counts` when stored
-    (:data:`REACH`, built with ``catalogue``'s stages)."""
+    (:data:`REACH`, built with ``catalogue``'s stages); ``bursts``: its
+    :func:`duplicated_messages` under the default rule when stored (:data:`BURSTS`)."""
     if per_customer is None:
         per_customer = customer_touchpoints(tagged)
     if reach is None:
@@ -323,9 +332,12 @@ def map_parts(ex: Callable[[ir.Expr], pd.DataFrame], tagged: ir.Table, feedback:
                          None if st_sent is None else ex(st_sent), n_customers)
     pains = voc_pains()
     rule = (burst, burst_hours) == (BURST, BURST_HOURS)  # the rule the counts hold
-    bursts = ex(duplicated_messages(per_customer if rule else message_bursts(
-        tagged, burst=burst, burst_hours=burst_hours)))
-    return MapParts(tps, stages, n_customers, pains, bursts)
+    if not rule:
+        bursts = duplicated_messages(message_bursts(tagged, burst=burst,
+                                                    burst_hours=burst_hours))
+    elif bursts is None:
+        bursts = duplicated_messages(per_customer)
+    return MapParts(tps, stages, n_customers, pains, ex(bursts))
 
 
 def assemble(result: MomentsResult, parts: MapParts, burst: int, burst_hours: float

@@ -110,7 +110,7 @@ def voc_sentiment(ws: Workspace) -> ir.Table | None:
 def voc_pain_points(ws: Workspace, stage: dict[str, str]) -> pd.DataFrame | None:
     """Topic × touchpoint pain points of ``ws.voc.pain_points()`` with at least
     ``MIN_AFFECTED`` negative mentions, in the journey map's pain point columns."""
-    df = _voc(ws, "pain_points", top=None)
+    df = _voc(ws, "pain_points", top=None, examples=0)  # the map shows no verbatims
     if df is None or df.empty or not {"topic", "touchpoint", "n_negative"} <= set(df):
         return None
     df = df[df["n_negative"] >= JM.MIN_AFFECTED]
@@ -282,11 +282,12 @@ def _own_journey_map(ws: Workspace, own: OwnInputs, burst: int, burst_hours: flo
         def on_sibling(on: Workspace) -> JM.MapParts:
             return _map_parts(on, on.journey_events(), sentiment, catalogue, burst,
                               burst_hours, on.customer_touchpoints(),
-                              on.stored_rollup(JM.REACH))
+                              on.stored_rollup(JM.REACH), on.stored_rollup(JM.BURSTS))
 
         def here() -> JM.MapParts:
             return _map_parts(ws, own.tagged, sentiment, catalogue, burst, burst_hours,
-                              _own_counts(ws), ws.stored_rollup(JM.REACH))
+                              _own_counts(ws), ws.stored_rollup(JM.REACH),
+                              ws.stored_rollup(JM.BURSTS))
 
         with beside(ws, on_sibling, parallel=journey_cache_ready(ws), here=here) as parts:
             result = _own_moments(ws, own, _windows(ws, None, 90.0))
@@ -306,17 +307,18 @@ def _journey_map(ws: Workspace, result: MomentsResult, tagged: ir.Table,
 
 def _map_parts(ws: Workspace, tagged: ir.Table, sentiment: ir.Table | None,
                catalogue: pd.DataFrame, burst: int, burst_hours: float,
-               per_customer: ir.Table | None = None, reach: ir.Table | None = None
-               ) -> JM.MapParts:
-    """The map's parts of ``tagged``; ``per_customer``, ``reach``: its stored counts per
-    customer and touchpoint and its stored reach (the workspace's own journeys), else
-    computed from ``tagged``."""
+               per_customer: ir.Table | None = None, reach: ir.Table | None = None,
+               bursts: ir.Table | None = None) -> JM.MapParts:
+    """The map's parts of ``tagged``; ``per_customer``, ``reach``, ``bursts``: its stored
+    counts per customer and touchpoint, reach and message bursts (the workspace's own
+    journeys), else computed from ``tagged``."""
     # the map counts answers per touchpoint and stage: who gave them does not matter, so
     # the answers are not joined to the identity map (four such joins: ~0.3 s at 10M)
     feedback = ws.store.table("feedback")
     return JM.map_parts(ws.store.execute, tagged, feedback, sentiment, catalogue,
                         lambda: voc_pain_points(ws, stage_of(catalogue)), burst=burst,
-                        burst_hours=burst_hours, per_customer=per_customer, reach=reach)
+                        burst_hours=burst_hours, per_customer=per_customer, reach=reach,
+                        bursts=bursts)
 
 
 def _own_counts(ws: Workspace) -> ir.Table | None:
