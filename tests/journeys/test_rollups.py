@@ -241,6 +241,29 @@ def test_the_catalogue_from_stored_counts_is_the_computed_one(tmp_path, world) -
         pd.testing.assert_frame_equal(stored, frame)
 
 
+def test_the_kept_catalogue_follows_new_events_and_the_users_rows(tmp_path, world) -> None:
+    """The catalogue kept with the stored usage counts (one workspace asks again and again)
+    shows a new touchpoint's events and a changed user row at once."""
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(world.events, "events")
+        ws.journey_events()
+        first = ws.touchpoints()
+        assert ws.touchpoints().equals(first)
+        new = pa.Table.from_pylist([{**_login("kiosk-1", None, "kiosk-cookie", 20),
+                                     "touchpoint": "pop_up_kiosk", "channel": "events",
+                                     "event_type": "visit"}])
+        ws.ingest_arrow(new, "events")
+        ws.journey_events()
+        row = ws.touchpoints().set_index("touchpoint").loc["pop_up_kiosk"]
+        assert (row["n_events"], row["source"]) == (1, "auto")
+        ws.ingest_arrow(pa.Table.from_pylist([{"touchpoint": "pop_up_kiosk",
+                                               "channel": "events", "stage": "awareness"}]),
+                        "touchpoints")
+        row = ws.touchpoints().set_index("touchpoint").loc["pop_up_kiosk"]
+        assert (row["stage"], row["source"], row["n_events"]) == ("awareness", "user", 1)
+    assert "pop_up_kiosk" not in set(first["touchpoint"])
+
+
 def _computed_funnel(ws: Workspace) -> pd.DataFrame:
     from touchlens.store.schema import STAGES
 
@@ -317,6 +340,21 @@ def test_the_journey_maps_reach_is_read_stored(tmp_path, world) -> None:
                                       want.sort_values(key, ignore_index=True))
     assert stored[2] == computed[2] > 100
     assert stages["reach"].sum() > 0
+
+
+def test_the_journey_maps_bursts_are_read_stored(tmp_path, world) -> None:
+    from touchlens.journeys.touchpoints import message_bursts
+
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(world.events, "events")
+        ws.journey_map()  # stores the bursts it reads
+        assert rollups.is_current(ws.store, JM.BURSTS)
+        stored = ws.store.execute(ws.rollup(JM.BURSTS))
+        computed = ws.store.execute(JM.duplicated_messages(message_bursts(ws.journey_events())))
+    stored, computed = (df.sort_values("touchpoint", ignore_index=True)
+                        for df in (stored, computed))
+    pd.testing.assert_frame_equal(stored, computed, check_dtype=False)
+    assert stored["recipients"].sum() > 0
 
 
 def test_moments_from_stored_units_are_the_computed_ones(tmp_path, world, taken) -> None:
