@@ -112,6 +112,53 @@ def test_stored_rollups_follow_appended_events(tmp_path, world, taken) -> None:
     assert taken == [True, True, True]
 
 
+def test_the_workspace_imports_every_module_declaring_rollups() -> None:
+    from touchlens.workspace import ROLLUP_MODULES
+
+    declared = {r.build.__module__ for r in rollups.REGISTRY.values()}
+    above = {m for m in declared if not m.startswith("touchlens.journeys.")}
+    assert above and above <= set(ROLLUP_MODULES)
+
+
+def test_an_update_in_a_process_that_reads_none_keeps_every_rollup_current(tmp_path,
+                                                                           world) -> None:
+    """A process that only ingests (a CLI job) updates the journeys: every stored rollup is
+    merged, none left stale for its reader to rebuild."""
+    import json
+    import subprocess
+    import sys
+
+    events = world.events
+    late = np.random.default_rng(4).random(events.num_rows) < 0.03
+    db = tmp_path / "ws.duckdb"
+    with _open(db, world) as ws:
+        ws.ingest_arrow(events.filter(pa.array(~late)), "events")
+        for rollup in rollups.REGISTRY.values():
+            ws.rollup(rollup)
+    pq_path = tmp_path / "late.parquet"
+    import pyarrow.parquet as pq
+
+    pq.write_table(events.filter(pa.array(late)), pq_path)
+    script = (
+        "import json, sys\n"
+        "import pyarrow.parquet as pq\n"
+        "from touchlens import Workspace\n"
+        "from touchlens.journeys import rollups\n"
+        "ws = Workspace.open(sys.argv[1])\n"
+        "ws.ingest_arrow(pq.read_table(sys.argv[2]), 'events')\n"
+        "ws.journey_events()\n"
+        "gen = rollups.generation(ws.store)\n"
+        "stamps = ws.store.execute(ws.store.table('meta'))\n"
+        "stamps = stamps[stamps.key.str.startswith('rollup:')]\n"
+        "print(json.dumps({k[7:]: v.split('#')[0].split('@')[1] == gen\n"
+        "                  for k, v in zip(stamps.key, stamps.value)}))\n")
+    out = subprocess.run([sys.executable, "-c", script, str(db), str(pq_path)],
+                         capture_output=True, text=True, check=True)
+    current = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(current) == set(rollups.REGISTRY)
+    assert all(current.values()), [name for name, ok in current.items() if not ok]
+
+
 def test_a_login_that_joins_two_customers(tmp_path, world, taken, two_known) -> None:
     """Two customers become one: their counts move, a day's customer count drops by one."""
     first, second = two_known

@@ -19,8 +19,9 @@ Stored on first use (:func:`stored`) and valid for one state of the journey cach
 rollup is stamped with the cache's generation (:data:`GENERATION_KEY`, a counter every
 full build and every incremental update moves on), and an update merges the rollups
 stamped with the generation it starts from; any other (a rollup whose module is not
-loaded in the updating process, one built from an older cache) is built again on its
-next use. A full build drops them all (:func:`forget`).
+loaded in the updating process — the workspace imports every declaring module before an
+update, ``touchlens.workspace.ROLLUP_MODULES`` —, one built from an older cache) is built
+again on its next use. A full build drops them all (:func:`forget`).
 
 Two variations. A rollup *per customer* (``per_customer``) keeps one customer's rows
 under keys that start with ``customer_id`` (values that are no sums: first times, depths);
