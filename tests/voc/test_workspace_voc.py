@@ -40,6 +40,14 @@ def test_sentiment_table(ws: Workspace) -> None:
     assert s.sentiment_score.dropna().between(-1, 1).all()
 
 
+def test_sentiment_scores_are_the_sentiment_tables_columns(ws: Workspace) -> None:
+    full = ws.voc.sentiment()[["response_id", "sentiment", "sentiment_score"]]
+    scores = ws.voc.sentiment_scores()
+    assert list(scores.columns) == ["response_id", "sentiment", "sentiment_score"]
+    pd.testing.assert_frame_equal(scores, full.sort_values("response_id", ignore_index=True))
+    assert scores["sentiment"].notna().sum() == 9  # f11's language is not supported
+
+
 def test_scores_by_touchpoint_match_workspace_cx_scores(ws: Workspace) -> None:
     mine = ws.voc.scores("touchpoint").set_index("touchpoint")
     ref = ws.cx_scores("touchpoint").set_index("touchpoint")

@@ -93,8 +93,10 @@ def _voc(ws: Workspace, name: str, **kwargs: Any) -> pd.DataFrame | None:
 
 def voc_sentiment(ws: Workspace) -> ir.Table | None:
     """Per-response sentiment (response_id, sentiment label, score −1..1) from
-    ``ws.voc.sentiment()``, when the workspace has the voice-of-customer layer."""
-    df = _voc(ws, "sentiment")
+    ``ws.voc.sentiment_scores()``, when the workspace has the voice-of-customer layer. An
+    in-memory table: it joins the answers of whichever cursor reads it (the journey map's
+    parts run on another one)."""
+    df = _voc(ws, "sentiment_scores")
     if df is None or df.empty:
         return None
     label = next((c for c in ("sentiment", "label") if c in df), None)

