@@ -95,3 +95,30 @@ def test_figure_draws_every_layer(small):
     names = {t.name for t in fig.data}
     assert {"stage emotion", "reach (customers)", "pain point"} <= names
     assert any("no owned touchpoint" in (a.text or "") for a in fig.layout.annotations)
+
+
+def test_sentiment_per_touchpoint_and_stage_is_the_mean_of_the_scored_answers(tmp_path):
+    """The map's sentiment: the mean VoC score of the answers scored at each touchpoint and
+    stage (their number as sentiment_n); none where no answer there is scored."""
+    from touchlens import Workspace
+    from touchlens.simulate import simulate_retailer
+
+    world = simulate_retailer(600, seed=3, days=60)
+    with Workspace.open(tmp_path / "ws.duckdb") as ws:
+        ws.ingest_arrow(world.events, "events")
+        ws.ingest_arrow(world.feedback, "feedback")
+        jm = ws.journey_map()
+        scored = ws.voc.sentiment().dropna(subset=["sentiment_score"])
+        stage = ws.touchpoints().set_index("touchpoint")["stage"]
+    scored = scored.assign(stage=scored["touchpoint"].map(stage))
+    for key, table in (("touchpoint", jm.touchpoints), ("stage", jm.stages)):
+        want = scored.groupby(key)["sentiment_score"].agg(["mean", "count"])
+        got = table.set_index(key)
+        assert len(want) >= 2
+        for name, row in want.iterrows():
+            if name in got.index:
+                assert got.loc[name, "sentiment"] == pytest.approx(row["mean"])
+                assert got.loc[name, "sentiment_n"] == row["count"]
+        unscored = got.index.difference(want.index)
+        assert (got.loc[unscored, "sentiment_n"] == 0).all()
+        assert got.loc[unscored, "sentiment"].isna().all()

@@ -41,7 +41,7 @@ from touchlens.journeys.touchpoints import (
     customer_touchpoints,
     message_bursts,
 )
-from touchlens.metrics.cx import cx_counts, cx_scores
+from touchlens.metrics.cx import cx_aggregates, cx_scores
 from touchlens.store.schema import STAGES
 
 if TYPE_CHECKING:
@@ -129,17 +129,30 @@ def split_reach(counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int]:
 
 
 def feedback_counts(feedback: ir.Table, catalogue: pd.DataFrame, level: str,
-                    sentiment: ir.Table | None = None) -> tuple[ir.Table, ir.Table | None]:
-    """Survey score counts per ``level``, and mean sentiment score per level when given."""
+                    sentiment: ir.Table | None = None) -> ir.Table:
+    """Survey score counts per ``level`` (:func:`~touchlens.metrics.cx.cx_counts`) and, when
+    ``sentiment`` is given, the mean sentiment score of the answers it scores there
+    (``sentiment``, ``sentiment_n``) with ``_scored``, how many it scores — one query;
+    :func:`split_feedback_counts` parts them."""
     f = feedback.mutate(stage=stage_name(stage_rank(feedback.touchpoint, catalogue)))
     f = f.filter(f[level].notnull())
-    counts = cx_counts(f, [level])
     if sentiment is None:
-        return counts, None
+        return f.group_by(level).agg(**cx_aggregates(f))
     s = sentiment.select(_rid="response_id", _score=sentiment.score.cast("float64"))
-    j = f.join(s, f.response_id == s._rid)
-    sent = j.group_by(level).agg(sentiment=j._score.mean(), sentiment_n=j._score.count())
-    return counts, sent
+    j = f.left_join(s, f.response_id == s._rid)  # one score per answer at most
+    return j.group_by(level).agg(**cx_aggregates(j), sentiment=j._score.mean(),
+                                 sentiment_n=j._score.count(), _scored=j._rid.count())
+
+
+def split_feedback_counts(counts: pd.DataFrame, level: str
+                          ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(score counts, sentiment per ``level`` where some answer there is scored — None
+    without sentiment) of an executed :func:`feedback_counts`."""
+    if "_scored" not in counts:
+        return counts, None
+    sent = counts.loc[counts["_scored"] > 0, [level, "sentiment", "sentiment_n"]]
+    return (counts.drop(columns=["sentiment", "sentiment_n", "_scored"]),
+            sent.reset_index(drop=True))
 
 
 def duplicated_messages(per_customer: ir.Table) -> ir.Table:
@@ -324,12 +337,12 @@ def map_parts(ex: Callable[[ir.Expr], pd.DataFrame], tagged: ir.Table, feedback:
     if reach is None:
         reach = reach_counts(per_customer, catalogue)
     tp_reach, stage_reach, n_customers = split_reach(ex(reach))
-    tp_counts, tp_sent = feedback_counts(feedback, catalogue, "touchpoint", sentiment)
-    st_counts, st_sent = feedback_counts(feedback, catalogue, "stage", sentiment)
-    tps = touchpoint_table(catalogue, tp_reach, ex(tp_counts),
-                           None if tp_sent is None else ex(tp_sent), n_customers, stage_reach)
-    stages = stage_table(tps, stage_reach, ex(st_counts),
-                         None if st_sent is None else ex(st_sent), n_customers)
+    tp_counts, tp_sent = split_feedback_counts(
+        ex(feedback_counts(feedback, catalogue, "touchpoint", sentiment)), "touchpoint")
+    st_counts, st_sent = split_feedback_counts(
+        ex(feedback_counts(feedback, catalogue, "stage", sentiment)), "stage")
+    tps = touchpoint_table(catalogue, tp_reach, tp_counts, tp_sent, n_customers, stage_reach)
+    stages = stage_table(tps, stage_reach, st_counts, st_sent, n_customers)
     pains = voc_pains()
     rule = (burst, burst_hours) == (BURST, BURST_HOURS)  # the rule the counts hold
     if not rule:

@@ -25,8 +25,13 @@ MIN_N = 30
 
 def cx_counts(feedback: ir.Table, by: list[str]) -> ir.Table:
     """Per group: the counts the scores need (one row per group)."""
+    return feedback.group_by(by).agg(**cx_aggregates(feedback))
+
+
+def cx_aggregates(feedback: ir.Table) -> dict[str, ir.Value]:
+    """:func:`cx_counts`' aggregates by name, for a grouping that adds others."""
     f = feedback
-    return f.group_by(by).agg(
+    return dict(
         nps_n=f.nps.count(),
         nps_promoters=(f.nps >= 9).cast("int64").sum(),
         nps_detractors=(f.nps <= 6).cast("int64").sum(),
