@@ -45,7 +45,8 @@ JOURNEY_CACHE_FORMAT = 5
 # layer, which cannot import them; tests/journeys/test_rollups.py checks the list is whole
 ROLLUP_MODULES = ("touchlens.monitoring.kpis", "touchlens.insights.funnels",
                   "touchlens.insights.flows", "touchlens.insights.journey_map",
-                  "touchlens.insights.experience", "touchlens.insights.moments")
+                  "touchlens.insights.experience", "touchlens.insights.moments",
+                  "touchlens.insights.consistency")
 
 
 class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMethods,

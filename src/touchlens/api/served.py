@@ -278,6 +278,8 @@ class ServedWorkspace(Workspace):
         both are built with the same context."""
         if not self.journeys_stored():
             return None
+        if not self.scope.everything and not (rollup.per_customer and self._by_customer()):
+            return None
         # the context first: it reads the catalogue, whose usage counts are a rollup too
         # (looked up under the build lock, a catalogue computed by another request that
         # waits for the lock would wait for us: a deadlock)
@@ -285,8 +287,6 @@ class ServedWorkspace(Workspace):
         if self.scope.everything:
             with self._build_lock:
                 return self._stored_rollup(rollup, context)
-        if not (rollup.per_customer and self._by_customer()):
-            return None
         whole = self._whole()
         try:
             if whole._rollup_context(rollup) != context:

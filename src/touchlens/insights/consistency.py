@@ -36,6 +36,8 @@ Wilson interval, next to the rate of journeys that stay in one channel.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ibis
 import ibis.expr.types as ir
 import numpy as np
@@ -44,8 +46,12 @@ from scipy.stats import norm
 
 from touchlens.insights.experience import SUPPORT_EVENT_TYPES
 from touchlens.insights.inputs import stage_of
+from touchlens.journeys.rollups import Rollup, register
 from touchlens.metrics.cx import cx_counts, wilson
 from touchlens.store.timestamps import epoch_seconds
+
+if TYPE_CHECKING:
+    from touchlens.workspace import Workspace
 
 MIN_N = 30
 MIN_GAP = 0.05
@@ -89,6 +95,18 @@ def purpose_map(catalogue: pd.DataFrame, mix: pd.DataFrame,
     return out
 
 
+# the event mix, stored with the journeys: events per key, a sum over customers
+EVENT_MIX = register(Rollup("consistency_event_mix", ("touchpoint", "event_type",
+                                                      "is_conversion"), event_mix,
+                            ("touchpoint", "event_type", "is_conversion"), size="n"))
+
+
+def workspace_purposes(ws: Workspace) -> dict[str, str]:
+    """The purposes of ``ws``'s own touchpoints: :func:`purpose_map` of its catalogue and
+    its (stored) event mix."""
+    return purpose_map(ws.touchpoints(), ws.store.execute(ws.rollup(EVENT_MIX)))
+
+
 def _purpose(touchpoint: ir.StringValue, purposes: dict[str, str]) -> ir.StringValue:
     if not purposes:
         return ibis.null().cast("string")
@@ -110,6 +128,15 @@ def channel_journeys(tagged: ir.Table, purposes: dict[str, str],
     return j.group_by(["purpose", "channel"]).agg(
         customers=j._customer.nunique(), journeys=j.count(),
         converting=j._converted.cast("int64").sum())
+
+
+# :func:`channel_journeys` stored with the journeys, built with the workspace's purposes: a
+# customer counts once per (purpose, channel), each journey is one customer's
+CHANNEL_JOURNEYS = register(Rollup(
+    "consistency_channel_journeys", ("purpose", "channel"),
+    lambda tagged, ctx: channel_journeys(tagged, ctx["purposes"]),
+    ("touchpoint", "channel", "journey_id", "is_conversion"), size="journeys",
+    context_of=lambda ws: {"purposes": workspace_purposes(ws)}))
 
 
 def channel_feedback(feedback: ir.Table, purposes: dict[str, str]) -> ir.Table:

@@ -52,6 +52,7 @@ from touchlens.journeys.touchpoints import BURST, BURST_HOURS
 from touchlens.store.schema import STAGES
 
 if TYPE_CHECKING:
+    from touchlens.journeys.rollups import Rollup
     from touchlens.workspace import Workspace
 
 _UNSET: Any = object()  # "look it up" (None means "there is none")
@@ -351,24 +352,35 @@ def _own_consistency(ws: Workspace, own: OwnInputs) -> pd.DataFrame:
 def _consistency_of(ws: Workspace, tagged: Callable[[], ir.Table], sentiment: ir.Table | None,
                     catalogue: pd.DataFrame) -> pd.DataFrame:
     """:func:`_own_consistency` with the inputs given (the workspace's own: memoised)."""
+    own = ws.journeys_stored()
     return memo(ws, "consistency", (), lambda: _consistency(
-        ws, None, tagged(), sentiment, catalogue,
-        ws.journeys_table() if ws.journeys_stored() else None))
+        ws, None, tagged(), sentiment, catalogue, ws.journeys_table() if own else None,
+        rollup=ws.stored_rollup if own else None))
 
 
 def _consistency(ws: Workspace, purposes: dict[str, str] | None, tagged: ir.Table,
                  sentiment: ir.Table | None, catalogue: pd.DataFrame | None,
-                 journeys: ir.Table | None = None) -> pd.DataFrame:
+                 journeys: ir.Table | None = None,
+                 rollup: Callable[[Rollup], ir.Table | None] | None = None) -> pd.DataFrame:
     """:func:`consistency`; ``journeys``: ``tagged``'s stored journeys (the workspace's
-    own), else what it needs of them is computed from ``tagged``."""
+    own), else what it needs of them is computed from ``tagged``; ``rollup``: the
+    workspace's stored rollups (its own journeys and catalogue, no purposes given): the
+    event mix and the journeys per purpose and channel are read where stored."""
     ex = ws.store.execute
     catalogue = ws.touchpoints() if catalogue is None else catalogue
-    purposes = C.purpose_map(catalogue, ex(C.event_mix(tagged)), purposes)
+    counted = None
+    if rollup is not None and purposes is None and rollup(C.EVENT_MIX) is not None:
+        # the purposes the stored journeys per purpose and channel are built with
+        purposes = C.workspace_purposes(ws)
+        counted = rollup(C.CHANNEL_JOURNEYS)
+    else:
+        purposes = C.purpose_map(catalogue, ex(C.event_mix(tagged)), purposes)
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
     sent = None if sentiment is None else ex(C.channel_sentiment(feedback, sentiment,
                                                                  purposes))
-    return C.consistency_frame(ex(C.channel_journeys(tagged, purposes, journeys)),
-                               ex(C.channel_feedback(feedback, purposes)), sent,
+    if counted is None:
+        counted = C.channel_journeys(tagged, purposes, journeys)
+    return C.consistency_frame(ex(counted), ex(C.channel_feedback(feedback, purposes)), sent,
                                ex(C.support_episodes(tagged, purposes)))
 
 
