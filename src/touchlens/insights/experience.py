@@ -51,9 +51,10 @@ def _units(rows: ir.Table) -> ir.Table:
                     experienced_at=ibis.ifelse(g.bad, g._first_bad, g._first_good))
 
 
-def conversions_of(events: ir.Table) -> ir.Table:
-    """The conversion events' customer_id and occurred_at."""
-    return events.filter(events.is_conversion).select("customer_id", "occurred_at")
+def conversion_times(events: ir.Table) -> ir.Table:
+    """Per customer and conversion event: ``occurred_at``."""
+    conv = events.filter(events.is_conversion)
+    return conv.select("customer_id", "event_id", "occurred_at")
 
 
 def acquisition_channels(events: ir.Table) -> ir.Table:
@@ -68,7 +69,7 @@ def outcome_pieces(rows: ir.Table, at: str, conversions: ir.Table,
     """``rows`` (one per key, with ``customer_id``) and, at their time column ``at``:
     ``prior`` — the customer's conversions up to then, inclusive —, ``next_conversion_at`` —
     their first conversion after it (NULL: none) — and ``segment``, their acquisition
-    channel. ``conversions``: customer_id, occurred_at (:func:`conversions_of`);
+    channel. ``conversions``: :func:`conversion_times`;
     ``acquisition``: :func:`acquisition_channels`. A unit's outcomes are read from these
     whatever the follow-up windows: a conversion within d days after the experience ⇔
     ``next_conversion_at`` ≤ at + d (:mod:`.moments`)."""
@@ -88,7 +89,7 @@ def with_pieces(build: Callable[..., ir.Table], at: str) -> Callable[..., ir.Tab
     column ``at``, read from the same customers' events (the stored parts of the units)."""
 
     def built(events: ir.Table, *args: Any) -> ir.Table:
-        return outcome_pieces(build(events, *args), at, conversions_of(events),
+        return outcome_pieces(build(events, *args), at, conversion_times(events),
                               acquisition_channels(events))
 
     return built
@@ -273,7 +274,7 @@ def experience_units(tagged: ir.Table, feedback: ir.Table, catalogue: pd.DataFra
     stored rollups (:meth:`~touchlens.workspace.Workspace.stored_rollup`), when ``tagged``
     and ``catalogue`` are its own: the error and support units are then put together from
     their stored per-customer parts where they are stored. ``conversions``,
-    ``acquisition``: :func:`conversions_of` and :func:`acquisition_channels` of ``tagged``
+    ``acquisition``: :func:`conversion_times` and :func:`acquisition_channels` of ``tagged``
     when the caller has them stored (the survey units' pieces are read from them)."""
 
     def stored(*wanted: Rollup) -> list[ir.Table] | None:
@@ -303,6 +304,6 @@ def experience_units(tagged: ir.Table, feedback: ir.Table, catalogue: pd.DataFra
         units = ibis.union(*[b.select(*UNIT_COLUMNS) for b in bare], distinct=False)
         pieced.append(outcome_pieces(
             units, "experienced_at",
-            conversions_of(tagged) if conversions is None else conversions,
+            conversion_times(tagged) if conversions is None else conversions,
             acquisition_channels(tagged) if acquisition is None else acquisition))
     return ibis.union(*[p.select(*UNIT_COLUMNS, *PIECES) for p in pieced], distinct=False)

@@ -41,7 +41,7 @@ from touchlens.journeys.touchpoints import (
     customer_touchpoints,
     message_bursts,
 )
-from touchlens.metrics.cx import cx_aggregates, cx_scores
+from touchlens.metrics.cx import cx_aggregates, cx_counts, cx_scores
 from touchlens.store.schema import STAGES
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def feedback_counts(feedback: ir.Table, catalogue: pd.DataFrame, level: str,
     f = feedback.mutate(stage=stage_name(stage_rank(feedback.touchpoint, catalogue)))
     f = f.filter(f[level].notnull())
     if sentiment is None:
-        return f.group_by(level).agg(**cx_aggregates(f))
+        return cx_counts(f, [level])
     s = sentiment.select(_rid="response_id", _score=sentiment.score.cast("float64"))
     j = f.left_join(s, f.response_id == s._rid)  # one score per answer at most
     return j.group_by(level).agg(**cx_aggregates(j), sentiment=j._score.mean(),

@@ -39,7 +39,12 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from touchlens.insights.experience import UNIT_COLUMNS, acquisition_channels, experience_units
+from touchlens.insights.experience import (
+    UNIT_COLUMNS,
+    acquisition_channels,
+    conversion_times,
+    experience_units,
+)
 from touchlens.insights.inputs import cached_journey_events, resolved_feedback, stage_of
 from touchlens.insights.stratified import Z95, bh_qvalues, stratified_table
 from touchlens.journeys.rollups import Rollup, register
@@ -70,12 +75,6 @@ ACQUISITION = register(Rollup("acquisition_channels", ("customer_id",), acquisit
                               per_customer=True))
 
 
-def conversion_times(tagged: ir.Table) -> ir.Table:
-    """Per customer and conversion event: ``occurred_at``."""
-    conv = tagged.filter(tagged.is_conversion)
-    return conv.select("customer_id", "event_id", "occurred_at")
-
-
 # every customer's conversions, stored with the journeys (the outcomes read ~1 % of events)
 CONVERSIONS = register(Rollup("conversion_times", ("customer_id", "event_id"),
                               conversion_times,
@@ -85,7 +84,7 @@ CONVERSIONS = register(Rollup("conversion_times", ("customer_id", "event_id"),
 
 def next_answers(feedback: ir.Table) -> ir.Table:
     """Per NPS answer (of a known customer): the times it is that customer's *next* answer
-    for — ``_from`` (their previous answer's time, NULL for the first; inclusive) to
+    for — ``_from`` (their previous answer's time, year 1 for the first; inclusive) to
     ``_until`` (its own time; exclusive) — with ``_fc`` (customer) and ``_nps``. Answers in
     time then response_id order: of two at the same time the first is the next one (the
     other's span is empty). A unit joins the one span holding its time, so its next answer
@@ -308,8 +307,6 @@ def analyse(ws: Workspace, *, windows: Windows | None = None,
     conversions = acquisition = None
     if rollup is not None:
         conversions, acquisition = rollup(CONVERSIONS), rollup(ACQUISITION)
-    if conversions is not None:
-        conversions = conversions.select("customer_id", "occurred_at")
     # the data's end, once: compared with every unit (as a subquery, a join per unit)
     end = ibis.literal(ws.store.scalar(tagged.occurred_at.max()),
                        type=tagged.occurred_at.type())

@@ -368,11 +368,9 @@ def _consistency(ws: Workspace, purposes: dict[str, str] | None, tagged: ir.Tabl
     event mix and the journeys per purpose and channel are read where stored."""
     ex = ws.store.execute
     catalogue = ws.touchpoints() if catalogue is None else catalogue
-    counted = None
-    if rollup is not None and purposes is None and rollup(C.EVENT_MIX) is not None:
-        # the purposes the stored journeys per purpose and channel are built with
+    counted = rollup(C.CHANNEL_JOURNEYS) if rollup is not None and purposes is None else None
+    if counted is not None:  # with the purposes it is built with (its context)
         purposes = C.workspace_purposes(ws)
-        counted = rollup(C.CHANNEL_JOURNEYS)
     else:
         purposes = C.purpose_map(catalogue, ex(C.event_mix(tagged)), purposes)
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))

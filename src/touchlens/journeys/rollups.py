@@ -150,8 +150,7 @@ def stamp(store: Store, rollup: Rollup) -> str | None:
 
 def _of_this_cache(store: Store, rollup: Rollup) -> bool:
     """Stored for the journey cache as it is now, whatever its context."""
-    stamp = store.get_meta(rollup.stamp_key) or ""
-    return stamp.split("#")[0] == _this_cache(store, rollup) and store.exists(rollup.table)
+    return stamp(store, rollup) is not None and store.exists(rollup.table)
 
 
 def stored(store: Store, rollup: Rollup, tagged: ir.Table, context: Any = None, *,
@@ -165,9 +164,9 @@ def stored(store: Store, rollup: Rollup, tagged: ir.Table, context: Any = None, 
     whose stamp is still the stored one is returned again without building the expression
     and looking the table up (~10–20 ms each; the journey map reads a dozen)."""
     encoded = _encode(context)
-    stamp = _stamp(store, rollup, encoded)
-    if kept is not None and rollup.name in kept and kept[rollup.name][0] == stamp \
-            and store.get_meta(rollup.stamp_key) == stamp:
+    stamped = _stamp(store, rollup, encoded)
+    if kept is not None and rollup.name in kept and kept[rollup.name][0] == stamped \
+            and store.get_meta(rollup.stamp_key) == stamped:
         return kept[rollup.name][1]
     built = rollup.of(tagged, context)
     table = _read(store, rollup, built) if is_current(store, rollup, context) else None
@@ -176,14 +175,13 @@ def stored(store: Store, rollup: Rollup, tagged: ir.Table, context: Any = None, 
             with store.transaction():
                 store.replace(rollup.table, built)
                 store.set_meta(rollup.context_key, encoded)
-                stamp = _stamp(store, rollup, encoded)
-                store.set_meta(rollup.stamp_key, stamp)
+                store.set_meta(rollup.stamp_key, stamped)
         except Exception:  # the computed expression is always right
             log.warning("rollup %s not stored; computed instead", rollup.name, exc_info=True)
             return built
         table = store.table(rollup.table).cast(built.schema())
     if kept is not None:
-        kept[rollup.name] = (stamp, table)
+        kept[rollup.name] = (stamped, table)
     return table
 
 
