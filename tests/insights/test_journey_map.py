@@ -122,3 +122,39 @@ def test_sentiment_per_touchpoint_and_stage_is_the_mean_of_the_scored_answers(tm
         unscored = got.index.difference(want.index)
         assert (got.loc[unscored, "sentiment_n"] == 0).all()
         assert got.loc[unscored, "sentiment"].isna().all()
+
+
+def test_survey_scores_per_touchpoint_and_stage_are_those_of_the_answers_there(tmp_path):
+    """CSAT (top-2-box %), its n, NPS and CES per touchpoint and per stage equal the same
+    figures computed in pandas from the answers given there (a stage's: the answers at its
+    touchpoints in the catalogue) — the stages' counts are summed from the touchpoints'."""
+    from touchlens import Workspace
+    from touchlens.simulate import simulate_retailer
+
+    world = simulate_retailer(600, seed=5, days=60)
+    with Workspace.open(tmp_path / "ws.duckdb") as ws:
+        ws.ingest_arrow(world.events, "events")
+        ws.ingest_arrow(world.feedback, "feedback")
+        jm = ws.journey_map()
+        answers = ws.store.execute(ws.store.table("feedback"))
+        stage = ws.touchpoints().set_index("touchpoint")["stage"]
+    answers = answers.assign(stage=answers["touchpoint"].map(stage))
+    for key, table in (("touchpoint", jm.touchpoints), ("stage", jm.stages)):
+        got = table.set_index(key)
+        checked = 0
+        for name, g in answers.dropna(subset=[key]).groupby(key):
+            if name not in got.index:
+                continue
+            csat, nps, ces = g["csat"].dropna(), g["nps"].dropna(), g["ces"].dropna()
+            row = got.loc[name]
+            assert row["csat_n"] == len(csat) and row["nps_n"] == len(nps)
+            assert row["ces_n"] == len(ces)
+            if len(csat):
+                assert row["csat"] == pytest.approx(100 * (csat >= 4).mean())
+                assert row["csat_mean"] == pytest.approx(csat.mean())
+            if len(nps):
+                assert row["nps"] == pytest.approx(100 * ((nps >= 9).mean() - (nps <= 6).mean()))
+            if len(ces):
+                assert row["ces"] == pytest.approx(ces.mean())
+            checked += len(csat) > 0
+        assert checked >= 2

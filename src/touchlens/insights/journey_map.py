@@ -33,7 +33,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from touchlens.insights.inputs import stage_name, stage_rank, workspace_stage_ranks
+from touchlens.insights.inputs import stage_name, stage_of, stage_rank, workspace_stage_ranks
 from touchlens.journeys.rollups import Rollup, register
 from touchlens.journeys.touchpoints import (
     BURST,
@@ -128,31 +128,39 @@ def split_reach(counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     return part("touchpoint"), part("stage"), int(total.iloc[0]) if len(total) else 0
 
 
-def feedback_counts(feedback: ir.Table, catalogue: pd.DataFrame, level: str,
-                    sentiment: ir.Table | None = None) -> ir.Table:
-    """Survey score counts per ``level`` (:func:`~touchlens.metrics.cx.cx_counts`) and, when
-    ``sentiment`` is given, the mean sentiment score of the answers it scores there
-    (``sentiment``, ``sentiment_n``) with ``_scored``, how many it scores — one query;
-    :func:`split_feedback_counts` parts them."""
-    f = feedback.mutate(stage=stage_name(stage_rank(feedback.touchpoint, catalogue)))
-    f = f.filter(f[level].notnull())
+def feedback_counts(feedback: ir.Table, sentiment: ir.Table | None = None) -> ir.Table:
+    """Survey score counts per touchpoint (:func:`~touchlens.metrics.cx.cx_aggregates`) and,
+    when ``sentiment`` is given, the sum and number of the sentiment scores of the answers it
+    scores there (``sentiment_sum``, ``sentiment_n``) — one query. Every column is a sum over
+    answers, so the stages' counts are the sums of their touchpoints'
+    (:func:`level_feedback_counts`)."""
+    f = feedback.filter(feedback.touchpoint.notnull())
     if sentiment is None:
-        return cx_counts(f, [level])
+        return cx_counts(f, ["touchpoint"])
     s = sentiment.select(_rid="response_id", _score=sentiment.score.cast("float64"))
     j = f.left_join(s, f.response_id == s._rid)  # one score per answer at most
-    return j.group_by(level).agg(**cx_aggregates(j), sentiment=j._score.mean(),
-                                 sentiment_n=j._score.count(), _scored=j._rid.count())
+    return j.group_by("touchpoint").agg(**cx_aggregates(j), sentiment_sum=j._score.sum(),
+                                        sentiment_n=j._score.count())
 
 
-def split_feedback_counts(counts: pd.DataFrame, level: str
+def level_feedback_counts(counts: pd.DataFrame, catalogue: pd.DataFrame, level: str
                           ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """(score counts, sentiment per ``level`` where some answer there is scored — None
-    without sentiment) of an executed :func:`feedback_counts`."""
-    if "_scored" not in counts:
+    """(score counts, mean sentiment and its n where some answer is scored — None without
+    sentiment) per ``level`` (``touchpoint`` or ``stage``) from an executed
+    :func:`feedback_counts`. A stage's counts are the sums over its touchpoints' (the
+    catalogue's stages; answers at a touchpoint without one count at no stage)."""
+    if level == "stage":
+        stage = counts["touchpoint"].map(stage_of(catalogue))
+        counts = (counts.drop(columns="touchpoint").assign(stage=stage)
+                  .dropna(subset=["stage"]).groupby("stage", as_index=False, sort=True).sum())
+    if "sentiment_n" not in counts:
         return counts, None
-    sent = counts.loc[counts["_scored"] > 0, [level, "sentiment", "sentiment_n"]]
-    return (counts.drop(columns=["sentiment", "sentiment_n", "_scored"]),
-            sent.reset_index(drop=True))
+    n = counts["sentiment_n"].fillna(0).astype("int64")
+    sent = pd.DataFrame({level: counts[level],
+                         "sentiment": counts["sentiment_sum"].astype("float64") / n.where(n > 0),
+                         "sentiment_n": n})
+    return (counts.drop(columns=["sentiment_sum", "sentiment_n"]),
+            sent.loc[n > 0].reset_index(drop=True))
 
 
 def duplicated_messages(per_customer: ir.Table) -> ir.Table:
@@ -337,10 +345,9 @@ def map_parts(ex: Callable[[ir.Expr], pd.DataFrame], tagged: ir.Table, feedback:
     if reach is None:
         reach = reach_counts(per_customer, catalogue)
     tp_reach, stage_reach, n_customers = split_reach(ex(reach))
-    tp_counts, tp_sent = split_feedback_counts(
-        ex(feedback_counts(feedback, catalogue, "touchpoint", sentiment)), "touchpoint")
-    st_counts, st_sent = split_feedback_counts(
-        ex(feedback_counts(feedback, catalogue, "stage", sentiment)), "stage")
+    counts = ex(feedback_counts(feedback, sentiment))
+    tp_counts, tp_sent = level_feedback_counts(counts, catalogue, "touchpoint")
+    st_counts, st_sent = level_feedback_counts(counts, catalogue, "stage")
     tps = touchpoint_table(catalogue, tp_reach, tp_counts, tp_sent, n_customers, stage_reach)
     stages = stage_table(tps, stage_reach, st_counts, st_sent, n_customers)
     pains = voc_pains()

@@ -59,6 +59,9 @@ LIFECYCLE = ("new", "one-time", "repeat")  # earlier conversions: 0, 1, 2 or mor
 MIN_GROUP = 30
 ALPHA = 0.05
 DAYS_PER_MONTH = 30.4375
+# what the survey and sentiment units and the next NPS answers read of an answer
+ANSWER_COLUMNS = ("response_id", "customer_id", "occurred_at", "touchpoint", "nps", "csat",
+                  "ces")
 
 
 @dataclass(frozen=True)
@@ -129,9 +132,10 @@ def unit_outcomes(units: ir.Table, tagged: ir.Table, feedback: ir.Table, *,
     return g.select(
         *keys,
         lifecycle=ibis.least(g.prior, 2), segment=g.segment,
-        y_conversion=ibis.ifelse(g.experienced_at + d_conv <= end, within(d_conv),
+        # observed: the window ends by the data's end (t + d ≤ end ⇔ t ≤ end − d, a constant)
+        y_conversion=ibis.ifelse(g.experienced_at <= end - d_conv, within(d_conv),
                                  ibis.null()),
-        y_repeat_purchase=ibis.ifelse((g.prior > 0) & (g.experienced_at + d_rep <= end),
+        y_repeat_purchase=ibis.ifelse((g.prior > 0) & (g.experienced_at <= end - d_rep),
                                       within(d_rep), ibis.null()),
         y_nps=ibis.cases((g._nps_next >= 9, 100.0), (g._nps_next <= 6, -100.0),
                          (g._nps_next.notnull(), 0.0), else_=ibis.null().cast("float64")),
@@ -311,8 +315,9 @@ def analyse(ws: Workspace, *, windows: Windows | None = None,
     end = ibis.literal(ws.store.scalar(tagged.occurred_at.max()),
                        type=tagged.occurred_at.type())
     # answers resolved to customers once for the survey units and the next NPS answers
-    feedback = resolved_feedback(ws.store.table("feedback"),
-                                 ws.store.table("identity_map")).cache()
+    # (the columns the units and answers read: the texts would be copied for nothing)
+    answers = ws.store.table("feedback").select(*ANSWER_COLUMNS)
+    feedback = resolved_feedback(answers, ws.store.table("identity_map")).cache()
     try:
         units = experience_units(tagged, feedback, catalogue, sentiment=sentiment,
                                  signals=signals, rollup=rollup, conversions=conversions,

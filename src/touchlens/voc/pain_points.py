@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from touchlens.metrics.cx import MIN_N, cx_counts, cx_scores
+from touchlens.metrics.cx import MIN_N, cx_aggregates, cx_scores
 from touchlens.voc.scores import with_period
 from touchlens.voc.text import pseudonymise
 
@@ -67,20 +67,35 @@ def _trend(per_period: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _volumes(m: ir.Table, keys: list[str]) -> ir.Table:
-    neg = (m.aspect_sentiment == "negative").cast("int64")
+    """Mention counts per ``keys``; every column is a sum over mentions (so the counts of
+    coarser keys are their sums — :func:`_summed`): mentions, negative and positive ones,
+    the aspect scores' sum and number, and the CSAT answers (n, top-2-box) of the
+    responses with a negative mention."""
+    neg = m.aspect_sentiment == "negative"
     return m.group_by(keys).agg(
-        n_mentions=m.count(), n_negative=neg.sum(),
+        n_mentions=m.count(), n_negative=neg.cast("int64").sum(),
         n_positive=(m.aspect_sentiment == "positive").cast("int64").sum(),
-        avg_score=m.aspect_score.mean())
+        score_sum=m.aspect_score.cast("float64").sum(), score_n=m.aspect_score.count(),
+        neg_csat_n=m.csat.count(where=neg),
+        neg_csat_top2=((m.csat >= 4) & neg).cast("int64").sum())
+
+
+def _summed(per: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """:func:`_volumes` per ``keys`` from its rows per ``keys`` + period, with
+    ``avg_score`` = mean aspect score (NaN where no mention is scored)."""
+    counts = [c for c in per.columns if c not in keys and c != "period"]
+    vol = per.groupby(keys, as_index=False, sort=False, dropna=False)[counts].sum(min_count=0)
+    n = vol["score_n"].astype("float64")
+    return vol.assign(avg_score=vol["score_sum"].astype("float64") / n.where(n > 0))
 
 
 def topic_table(execute: callable, feedback: ir.Table, texts: ir.Table, aspects: ir.Table,
                 touchpoints: dict[str, tuple[str, ...]], period: str = "month") -> pd.DataFrame:
     """One row per topic (see the module docstring); columns :data:`TOPIC_COLUMNS`."""
     m = mentions(feedback, aspects)
-    vol = execute(_volumes(m, ["topic"]))
-    n_texts = int(execute(texts.filter(texts.sentiment.notnull()).count().as_table()).iloc[0, 0])
     per = execute(_volumes(with_period(m, period), ["topic", "period"]))
+    vol = _summed(per, ["topic"])
+    n_texts = int(execute(texts.filter(texts.sentiment.notnull()).count().as_table()).iloc[0, 0])
     out = vol.merge(_trend(per, ["topic"]), on="topic", how="left") if len(per) else vol
     out["share_of_texts"] = out.n_mentions / n_texts if n_texts else np.nan
     out["share_negative"] = out.n_negative / out.n_mentions
@@ -95,24 +110,22 @@ def topic_table(execute: callable, feedback: ir.Table, texts: ir.Table, aspects:
 def pain_point_table(execute: callable, feedback: ir.Table, aspects: ir.Table, *,
                      period: str = "month", top: int | None = 20,
                      examples: int = 2) -> pd.DataFrame:
-    """Topic × touchpoint pain points ranked by impact (columns :data:`PAIN_COLUMNS`)."""
+    """Topic × touchpoint pain points ranked by impact (columns :data:`PAIN_COLUMNS`).
+    Two queries: the mentions per topic × touchpoint × period (the totals are their sums)
+    and the survey counts per touchpoint."""
     m = mentions(feedback, aspects)
     m = m.filter(m.touchpoint.notnull())
-    vol = execute(_volumes(m, ["topic", "touchpoint"]))
-    if vol.empty:
+    keys = ["topic", "touchpoint"]
+    per = execute(_volumes(with_period(m, period), [*keys, "period"]))
+    if per.empty:
         return pd.DataFrame(columns=list(PAIN_COLUMNS))
+    vol = _summed(per, keys)
     fb = feedback.filter(feedback.touchpoint.notnull())
-    at_tp = cx_scores(execute(cx_counts(fb, ["touchpoint"])))
-    negm = m.filter(m.aspect_sentiment == "negative")
-    neg_counts = execute(negm.group_by(["topic", "touchpoint"]).agg(
-        neg_csat_n=negm.csat.count(), neg_csat_top2=(negm.csat >= 4).cast("int64").sum()))
-    tp_counts = execute(fb.group_by("touchpoint").agg(
-        n_responses=fb.count(), tp_csat_n=fb.csat.count(),
-        tp_csat_top2=(fb.csat >= 4).cast("int64").sum()))
-    out = (vol.merge(at_tp[["touchpoint", "csat", "csat_n", "nps", "nps_n"]], on="touchpoint",
-                     how="left")
-           .merge(neg_counts, on=["topic", "touchpoint"], how="left")
-           .merge(tp_counts, on="touchpoint", how="left"))
+    counts = execute(fb.group_by("touchpoint").agg(**cx_aggregates(fb), n_responses=fb.count()))
+    at_tp = cx_scores(counts)[["touchpoint", "n_responses", "csat", "csat_n", "nps", "nps_n"]]
+    at_tp = at_tp.assign(tp_csat_n=counts["csat_n"].fillna(0).to_numpy(),
+                         tp_csat_top2=counts["csat_top2"].fillna(0).to_numpy())
+    out = vol.merge(at_tp, on="touchpoint", how="left")
     out = out.fillna({"neg_csat_n": 0, "neg_csat_top2": 0})
     other_n = out.tp_csat_n - out.neg_csat_n
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -122,15 +135,14 @@ def pain_point_table(execute: callable, feedback: ir.Table, aspects: ir.Table, *
     out["impact"] = out.csat_gap * out.n_negative / out.n_responses
     out["share_negative"] = out.n_negative / out.n_mentions
     out["small_n"] = out.csat_n.fillna(0) < MIN_N
-    per = execute(_volumes(with_period(m, period), ["topic", "touchpoint", "period"]))
-    out = out.merge(_trend(per, ["topic", "touchpoint"]).drop(columns=["period"]),
-                    on=["topic", "touchpoint"], how="left")
+    out = out.merge(_trend(per, keys).drop(columns=["period"]), on=keys, how="left")
     out = out[out.n_negative > 0].sort_values(
         ["impact", "n_negative", "topic", "touchpoint"], ascending=[False, False, True, True],
         na_position="last").reset_index(drop=True)
     if top:
         out = out.head(top)
     out["rank"] = np.arange(1, len(out) + 1)
+    negm = m.filter(m.aspect_sentiment == "negative")
     out["examples"] = _examples(execute, negm, out, examples)
     return out[list(PAIN_COLUMNS)].reset_index(drop=True)
 
