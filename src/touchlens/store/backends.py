@@ -68,6 +68,23 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _key_range(table: pa.Table, key: tuple[str, ...]) -> tuple[Any, Any] | None:
+    """(least, greatest) of a one-column ``key`` of ``table`` when it has no NULL: only
+    stored rows in that range can hold one of its keys. A scan filtered by the range skips
+    the row groups whose min/max lie outside it, so checking a batch of keys that grow over
+    time (event ids from a sequence, ULIDs, UUIDv7) reads a few row groups, not every
+    stored key (a cost that grew with the workspace). None: no range to use (a key of
+    several columns or of another type than text and integers)."""
+    if len(key) != 1:
+        return None
+    column = table[key[0]]
+    plain = pa.types.is_string(column.type) or pa.types.is_integer(column.type)
+    if not plain or column.null_count or not len(column):
+        return None
+    bounds = pc.min_max(column)
+    return bounds["min"].as_py(), bounds["max"].as_py()
+
+
 class Store:
     """Owns the backend connection and the workspace tables.
 
@@ -355,10 +372,13 @@ class Store:
         if not checked:
             return KeyLookup(checked, set())
         if self.engine == "duckdb":  # hot path (the collector): one parameterised query
-            arrow_type = S.TABLES[name].field(column).type
+            typ = DUCK_TYPES[S.TABLES[name].field(column).type]
+            ordered = sorted(checked)
+            # the range first: stored row groups outside it are skipped (see _key_range)
             sql = (f"SELECT DISTINCT {_quote(column)} FROM {_quote(name)} WHERE {_quote(column)}"
-                   f" IN (SELECT UNNEST(?::{DUCK_TYPES[arrow_type]}[]))")
-            rows = self.con.con.execute(sql, [sorted(checked)]).fetchall()
+                   f" BETWEEN ?::{typ} AND ?::{typ} AND {_quote(column)}"
+                   f" IN (SELECT UNNEST(?::{typ}[]))")
+            rows = self.con.con.execute(sql, [ordered[0], ordered[-1], ordered]).fetchall()
             return KeyLookup(checked, {r[0] for r in rows})
         t = self.table(name)
         found = self.execute(t.filter(t[column].isin(list(checked))).select(column).distinct())
@@ -390,12 +410,17 @@ class Store:
         try:
             cols = ", ".join(_quote(c) for c in table.column_names)
             sql = f"INSERT INTO {_quote(name)} ({cols}) SELECT {cols} FROM {view} b"
+            params: list[Any] = []
             if key:
                 cond = " AND ".join(
                     f"t.{_quote(k)} IS NOT DISTINCT FROM b.{_quote(k)}" for k in key
                 )
+                span = _key_range(table, key)
+                if span is not None:
+                    cond += f" AND t.{_quote(key[0])} BETWEEN ? AND ?"
+                    params = list(span)
                 sql += f" WHERE NOT EXISTS (SELECT 1 FROM {_quote(name)} t WHERE {cond})"
-            row = raw.execute(sql).fetchone()
+            row = raw.execute(sql, params).fetchone()
             return int(row[0]) if row else 0
         except Exception as exc:
             raise StoreError(f"writing {name} failed: {exc}") from exc

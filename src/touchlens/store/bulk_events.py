@@ -159,9 +159,20 @@ def insert_events(store: Store, stage: str, others: pa.Table) -> int:
         if repeated and repeated[0]:  # rare: rank only then (a window costs a sort)
             keep += (f" AND {FILE_ROW} NOT IN (SELECT {FILE_ROW} FROM {stage} WHERE __ok QUALIFY "
                      f"row_number() OVER (PARTITION BY event_id ORDER BY {FILE_ROW}) > 1)")
+        # Only stored ids between the batch's least and greatest can equal one of its ids:
+        # the range lets the scan skip the stored row groups outside it (their min/max),
+        # so with ids that grow over time (sequences, ULIDs, UUIDv7) the check no longer
+        # reads every stored id — it did, a cost growing with the workspace (0.6 s per
+        # 845k-row file at 5M stored events). With random ids it skips nothing.
+        low, high = raw.execute(f"SELECT min(event_id), max(event_id) FROM {stage} "
+                                f"WHERE {keep}").fetchone()
+        if low is None:
+            return 0
         row = raw.execute(
             f"INSERT INTO events ({cols}) SELECT {cols} FROM (SELECT * FROM {stage} "
-            f"WHERE {keep}) b ANTI JOIN events t ON t.event_id = b.event_id").fetchone()
+            f"WHERE {keep}) b ANTI JOIN (SELECT event_id FROM events "
+            "WHERE event_id BETWEEN $low AND $high) t ON t.event_id = b.event_id",
+            {"low": low, "high": high}).fetchone()
     except Exception as exc:
         raise StoreError(f"writing events failed: {exc}") from exc
     finally:
