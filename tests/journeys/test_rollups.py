@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from touchlens import Workspace
+from touchlens.attribution import stored as AS  # each reader module registers its rollups
 from touchlens.insights import consistency as C  # each reader module registers its rollups
 from touchlens.insights import flows as F
 from touchlens.insights import funnels as FU
@@ -80,7 +81,7 @@ def test_every_registered_rollup_is_a_sum_over_customers(tmp_path, world, seed) 
     build(A) and build(B) side by side)."""
     assert {"kpi_activity_day", "kpi_activity_hour", "touchpoint_usage",
             "stage_funnel_customers", "flow_links", "flow_anchors",
-            "repeat_touches", "journey_map_reach"} <= set(rollups.REGISTRY)
+            "repeat_touches", "journey_map_reach", AS.TRANSITIONS.name} <= set(rollups.REGISTRY)
     with _open(tmp_path / "ws.duckdb", world) as ws:
         ws.ingest_arrow(world.events, "events")
         tagged = ws.journey_events()

@@ -8,6 +8,7 @@ columns of :mod:`.engine` (``model``, the level, ``conversions``, ``revenue``, `
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -17,6 +18,7 @@ from touchlens.attribution.compare import compare_table
 from touchlens.attribution.pathfile import DEFAULT_SEP
 from touchlens.attribution.paths import (
     ANONYMOUS_PREFIX,
+    DEFAULT_EXCLUDE,
     DIRECT_CHANNELS,
     PathSource,
     check_level,
@@ -26,13 +28,13 @@ from touchlens.attribution.paths import (
     resolve_exclude,
 )
 from touchlens.attribution.roi import combine_spend, roi_table, spend_exprs
+from touchlens.attribution.stored import stored_counts
 from touchlens.store.schema import CONVERSION_EVENT_TYPES
 
 if TYPE_CHECKING:
     from touchlens.workspace import Workspace
 
 PathsLike = pd.DataFrame | PathSource
-DEFAULT_EXCLUDE = "site,service"  # workspace journeys: marketing contacts only (docs)
 ROI_MODEL = "counterfactual"
 
 
@@ -124,9 +126,11 @@ def workspace_source(ws: Workspace, *, level: str = "channel",
     """
     if anonymous is None:
         anonymous = anonymous_conversions(ws) > 0
-    return from_journey_events(ws.journey_events(), ws.store.execute,
-                               level=check_level(level), exclude=exclude, anonymous=anonymous,
-                               cache=cache)
+    source = from_journey_events(ws.journey_events(), ws.store.execute,
+                                 level=check_level(level), exclude=exclude,
+                                 anonymous=anonymous, cache=cache)
+    counted = stored_counts(ws, level=level, exclude=exclude, anonymous=anonymous)
+    return source if counted is None else replace(source, counted=counted)
 
 
 def anonymous_conversions(ws: Workspace) -> int:

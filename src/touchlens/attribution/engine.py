@@ -72,8 +72,23 @@ def scans(models: Sequence[str], bootstrap: int = 0, *, events: bool = False,
     return n + sum(per.get(m, 0) for m in models)
 
 
+def _counted_only(source: PathSource, models: Sequence[str], markov_order: int,
+                  bootstrap: int) -> bool:
+    """Whether ``models`` read nothing but the source's stored order-1 transition counts
+    (a first-order Markov chain without bootstrap, on a workspace source that has them)."""
+    return (source.counted is not None and list(models) == ["markov"] and markov_order == 1
+            and not bootstrap)
+
+
 def totals(source: PathSource) -> tuple[float, float, float, float]:
-    """(conversions, revenue, conversions without touch, their revenue) of the source."""
+    """(conversions, revenue, conversions without touch, their revenue) of the source
+    (from its stored transition counts when it has them: the same sums)."""
+    if source.counted is not None:
+        from touchlens.attribution.markov import order1_totals
+
+        df = source.execute(order1_totals(source.counted))
+        row = df.fillna(0.0).iloc[0]
+        return float(row["c"]), float(row["r"]), float(row["c0"]), float(row["r0"])
     p = source.paths
     empty = ~p.touched
     df = source.execute(p.aggregate(
@@ -114,6 +129,8 @@ def attribute(source: PathSource, model: str | Sequence[str] = "all", *,
                   markov_order=markov_order)
     # a data-driven model reads the per-journey outcome at least twice (its totals, its own)
     shared = len(models) > 1 or any(m in DATA_DRIVEN_MODELS for m in models)
+    if _counted_only(source, models, markov_order, bootstrap):
+        shared = False  # the stored counts hold all it reads: no journey is built
     if not source.materialised and (reads > 1 or (source.can_cache_paths and shared)):
         # the journey windows run once, not once per query; or, when no model reads the
         # touches, the one-row-per-journey table that several read is built once

@@ -73,14 +73,27 @@ def transitions_expr(source: PathSource, order: int = 1, *, by_path: bool = Fals
 
 def transitions(source: PathSource, order: int = 1) -> pd.DataFrame:
     """:func:`transitions_expr` executed, summed over paths — for an order-1 chain on a
-    workspace source by :func:`_order1_from_events` (same rows)."""
+    workspace source from :func:`order1_counts` of its events (same rows), read from the
+    workspace's stored counts where the source carries them (``source.counted``)."""
     if check_order(order) == 1 and source.events is not None and not source.materialised:
-        return _order1_from_events(source)
+        counted = source.counted if source.counted is not None else order1_counts(source)
+        return order1_transitions(source.execute(counted))
     return source.execute(transitions_expr(source, order))
 
 
-def _order1_from_events(source: PathSource) -> pd.DataFrame:
-    """Order-1 transitions from a workspace source's events: one window, one aggregation.
+ORDER1_SUMS = ("walk", "conv", "conv_k", "value", "null", "null_k", "rows")
+
+
+def order1_counts(source: PathSource) -> ir.Table:
+    """Order-1 transition counts of a workspace source's events: one window, one
+    aggregation (:func:`order1_transitions` makes the transitions of them).
+
+    Per (from_state, to_state = a label): ``walk`` (journeys stepping from → to), and for
+    the journeys whose last touch has that label ``conv``/``conv_k`` (conversions, such
+    journeys), ``value`` (their revenue), ``null``/``null_k``; the journeys without a touch
+    are the row (``(start)``, ``(none)``). Every column is a sum over journeys (``rows``:
+    the touches and journeys counted), so the counts of many customers are the sums of
+    each one's (the stored rollup :data:`touchlens.attribution.stored.TRANSITIONS`).
 
     Merging repeats changes nothing a first-order chain counts: a step's transition is the
     one into the first touch of its run (``lag`` differs, or is NULL: from ``(start)``), and
@@ -97,22 +110,33 @@ def _order1_from_events(source: PathSource) -> pd.DataFrame:
     t = touch.mutate(_from=prev.fill_null(START), _open=prev.isnull() | (prev != touch.label),
                      _end=nxt.isnull())
     end = t._end  # the path's last touch: its outcome's transitions
-    agg = source.execute(t.group_by(from_state=t._from, to_state=t.label).agg(
+    conv, null = end & (t.conversions > 0), end & (t.nulls > 0)
+    walked = t.group_by(from_state=t._from, to_state=t.label).agg(
         walk=t.count(where=t._open),
-        conv=t.conversions.sum(where=end & (t.conversions > 0)),
-        conv_k=t.count(where=end & (t.conversions > 0)),
-        value=t.revenue.sum(where=end & (t.conversions > 0)),
-        null=t.nulls.sum(where=end & (t.nulls > 0)),
-        null_k=t.count(where=end & (t.nulls > 0))))
-    sums = ["conv", "value", "null"]
-    agg[sums] = agg[sums].astype(float).fillna(0.0)  # SUM of no row is NULL
+        conv=t.conversions.sum(where=conv).fill_null(0.0),
+        conv_k=t.count(where=conv),
+        value=t.revenue.sum(where=conv).fill_null(0.0),
+        null=t.nulls.sum(where=null).fill_null(0.0),
+        null_k=t.count(where=null), rows=t.count())
     q = p.filter(~p.touched)
-    none = source.execute(q.aggregate(
-        conv=q.conversions.sum(where=q.conversions > 0),
-        conv_k=q.count(where=q.conversions > 0),
-        value=q.revenue.sum(where=q.conversions > 0),
-        null=q.nulls.sum(where=q.nulls > 0), null_k=q.count(where=q.nulls > 0))
-        ).fillna(0.0).iloc[0]
+    conv, null = q.conversions > 0, q.nulls > 0
+    none = q.group_by(from_state=ibis.literal(START), to_state=ibis.literal(NONE)).agg(
+        walk=ibis.literal(0, "int64"),
+        conv=q.conversions.sum(where=conv).fill_null(0.0), conv_k=q.count(where=conv),
+        value=q.revenue.sum(where=conv).fill_null(0.0),
+        null=q.nulls.sum(where=null).fill_null(0.0), null_k=q.count(where=null),
+        rows=q.count())
+    cols = ["from_state", "to_state", *ORDER1_SUMS]
+    return ibis.union(walked.select(*cols), none.select(*cols))
+
+
+def order1_transitions(counts: pd.DataFrame) -> pd.DataFrame:
+    """The transitions (from_state, to_state, n, value, k; as :func:`transitions_expr`
+    gives them summed over paths) of executed :func:`order1_counts`."""
+    counts = counts.astype({c: float for c in ("conv", "value", "null")})
+    is_none = (counts["from_state"] == START) & (counts["to_state"] == NONE)
+    none = counts.loc[is_none, ["conv", "conv_k", "value", "null", "null_k"]].sum()
+    agg = counts.loc[~is_none]
     walk = agg[agg["walk"] > 0]
     ends = agg.groupby("to_state", sort=False)[["conv", "conv_k", "value", "null", "null_k"]
                                                ].sum().reset_index()
@@ -131,6 +155,15 @@ def _order1_from_events(source: PathSource) -> pd.DataFrame:
     out = pd.concat(parts, ignore_index=True)
     return out.astype({"from_state": str, "to_state": str, "n": float, "value": float,
                        "k": "int64"})
+
+
+def order1_totals(counts: ir.Table) -> ir.Table:
+    """(c, r, c0, r0) of :func:`touchlens.attribution.engine.totals` from
+    :func:`order1_counts`: every journey's outcome is counted once, at its last touch or in
+    the ``(none)`` row."""
+    none = (counts.from_state == START) & (counts.to_state == NONE)
+    return counts.aggregate(c=counts.conv.sum(), r=counts.value.sum(),
+                            c0=counts.conv.sum(where=none), r0=counts.value.sum(where=none))
 
 
 def coded_transitions(codes: np.ndarray, lengths: np.ndarray, labels: list[str],

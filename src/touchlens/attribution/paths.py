@@ -67,6 +67,7 @@ SERVICE_TOUCHPOINTS: tuple[str, ...] = (
 EXCLUDE_PRESETS: dict[str, tuple[str, ...]] = {
     "none": (), "site": SITE_CHANNELS, "service": SERVICE_TOUCHPOINTS}
 LEVELS = ("channel", "touchpoint")
+DEFAULT_EXCLUDE = "site,service"  # workspace journeys: marketing contacts only (docs)
 INTERNAL_SEP = "\x1f"
 ANONYMOUS_PREFIX = "anonymous:"  # journeys.resolved_events: visitors never linked
 
@@ -94,6 +95,9 @@ class PathSource:
     _rebuild: Callable[[ir.Table], PathSource] | None = field(default=None, repr=False)
     # results computed once per source and shared by its models (e.g. counts.label_counts)
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # workspace sources: the order-1 transition counts of these paths as the workspace
+    # stores them (markov.order1_counts; touchlens.attribution.stored), else None
+    counted: ir.Table | None = field(default=None, repr=False, compare=False)
 
     @property
     def materialised(self) -> bool:
@@ -121,7 +125,7 @@ class PathSource:
         outcome = self._outcome.cache()
         out = self._rebuild(outcome)
         return replace(out, execute=self.execute, _cached=[outcome], memo=self.memo,
-                       paths_cached=True,
+                       paths_cached=True, counted=self.counted,
                        converted=None if self.converted is None else out.converted)
 
     def credited_touches(self) -> ir.Table:
