@@ -46,7 +46,8 @@ JOURNEY_CACHE_FORMAT = 5
 ROLLUP_MODULES = ("touchlens.monitoring.kpis", "touchlens.insights.funnels",
                   "touchlens.insights.flows", "touchlens.insights.journey_map",
                   "touchlens.insights.experience", "touchlens.insights.moments",
-                  "touchlens.insights.consistency", "touchlens.attribution.stored")
+                  "touchlens.insights.consistency", "touchlens.insights.recommend",
+                  "touchlens.attribution.stored")
 
 
 class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMethods,

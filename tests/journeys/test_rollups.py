@@ -18,6 +18,7 @@ from touchlens.insights import consistency as C  # each reader module registers 
 from touchlens.insights import flows as F
 from touchlens.insights import funnels as FU
 from touchlens.insights import journey_map as JM
+from touchlens.insights import recommend as R
 from touchlens.journeys import rollups
 from touchlens.monitoring.kpis import ACTIVITY, kpi_frame, kpi_table, sentiment_table
 
@@ -81,7 +82,8 @@ def test_every_registered_rollup_is_a_sum_over_customers(tmp_path, world, seed) 
     build(A) and build(B) side by side)."""
     assert {"kpi_activity_day", "kpi_activity_hour", "touchpoint_usage",
             "stage_funnel_customers", "flow_links", "flow_anchors",
-            "repeat_touches", "journey_map_reach", AS.TRANSITIONS.name} <= set(rollups.REGISTRY)
+            "repeat_touches", "journey_map_reach", AS.TRANSITIONS.name,
+            R.MESSAGE_MIX.name} <= set(rollups.REGISTRY)
     with _open(tmp_path / "ws.duckdb", world) as ws:
         ws.ingest_arrow(world.events, "events")
         tagged = ws.journey_events()

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from touchlens.journeys.rollups import Rollup, register
 from touchlens.journeys.touchpoints import MESSAGE_TYPES
 
 COLUMNS = ("rank", "action", "kind", "touchpoint", "customers_affected", "money_per_month",
@@ -69,6 +70,13 @@ def message_mix(tagged: ir.Table) -> ir.Table:
     audience = ibis.ifelse(m._first.notnull() & (m.occurred_at > m._first), "buyer", "prospect")
     m = m.mutate(audience=audience)
     return m.group_by(["audience", "touchpoint"]).agg(n=m.count())
+
+
+# a sum over customers (each one's messages, counted before or after their own first
+# conversion): kept with the journey cache (10M events: the window over every event ~0.7 s)
+MESSAGE_MIX = register(Rollup("recommend_message_mix", ("audience", "touchpoint"), message_mix,
+                              ("customer_id", "is_conversion", "occurred_at", "event_type",
+                               "touchpoint"), size="n"))
 
 
 def js_divergence(mix: pd.DataFrame) -> float:

@@ -437,7 +437,11 @@ def recommendations(ws: Workspace, *, attribution_model: str | None = "markov"
 
 
 def _checks(ws: Workspace, tagged: ir.Table) -> tuple[pd.DataFrame, float]:
-    """The feedback trend and the message-mix divergence the checks read."""
+    """The feedback trend and the message-mix divergence the checks read (``tagged``: the
+    workspace's own journeys: the mix is read where stored, :data:`.recommend.MESSAGE_MIX`)."""
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
     trend = ws.store.execute(R.feedback_trend(feedback))
-    return trend, R.js_divergence(ws.store.execute(R.message_mix(tagged)))
+    mix = ws.stored_rollup(R.MESSAGE_MIX)
+    if mix is None:
+        mix = R.message_mix(tagged)
+    return trend, R.js_divergence(ws.store.execute(mix))
