@@ -87,7 +87,8 @@ def test_order1_counts_make_the_transitions_of_the_paths() -> None:
 
         ws.ingest_arrow(simulate_retailer(150, seed=4, days=30).events, "events")
         source = replace(workspace_source(ws, level="touchpoint"), counted=None)
-        via_counts = order1_transitions(ws.store.execute(order1_counts(source)))
+        via_counts = order1_transitions(ws.store.execute(order1_counts(source.events,
+                                                                        source.paths)))
         via_steps = ws.store.execute(transitions_expr(source, 1))
         key = ["from_state", "to_state"]
         pd.testing.assert_frame_equal(

@@ -178,20 +178,12 @@ def check_level(level: str) -> str:
     return level
 
 
-def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "channel",
-                        exclude: str | Sequence[str] | None = None,
-                        direct: Sequence[str] = DIRECT_CHANNELS,
-                        anonymous: bool = True, cache: bool = False) -> PathSource:
-    """Paths of the workspace's journeys (``tagged`` = ``Workspace.journey_events()``).
-
-    Conversion events are outcomes, not touches. Touches whose channel or touchpoint is in
-    ``exclude`` are dropped before consecutive repeats are merged. ``anonymous=False`` leaves
-    out journeys of visitors never linked to a customer (``customer_id`` ``anonymous:…``):
-    when conversions always identify the buyer, those journeys cannot convert, and keeping
-    them biases every model towards channels that identify people (email, loyalty).
-    ``cache=True`` materialises both tables once (temp tables; :meth:`PathSource.release`).
-    """
-    check_level(level)
+def journey_tables(tagged: ir.Table, *, level: str, exclude: str | Sequence[str] | None,
+                   anonymous: bool) -> tuple[ir.Table, ir.Table, ir.Table]:
+    """What :func:`from_journey_events` builds its source of: ``tagged`` in scope with
+    ``_label`` and ``_touch``; the ``events`` table; the one-row-per-journey ``paths`` (with
+    ``_end_at``). For what reads only events and paths (the stored transition counts),
+    without the touch tables' windows."""
     t = tagged
     if not anonymous:
         t = t.filter(~t.customer_id.startswith(ANONYMOUS_PREFIX))
@@ -215,6 +207,25 @@ def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "ch
     events = t.select(path_key="journey_id", label="_label", is_touch="_touch",
                       is_conversion="is_conversion", revenue="revenue",
                       occurred_at="occurred_at", event_id="event_id")
+    return t, events, paths
+
+
+def from_journey_events(tagged: ir.Table, execute: Executor, *, level: str = "channel",
+                        exclude: str | Sequence[str] | None = None,
+                        direct: Sequence[str] = DIRECT_CHANNELS,
+                        anonymous: bool = True, cache: bool = False) -> PathSource:
+    """Paths of the workspace's journeys (``tagged`` = ``Workspace.journey_events()``).
+
+    Conversion events are outcomes, not touches. Touches whose channel or touchpoint is in
+    ``exclude`` are dropped before consecutive repeats are merged. ``anonymous=False`` leaves
+    out journeys of visitors never linked to a customer (``customer_id`` ``anonymous:…``):
+    when conversions always identify the buyer, those journeys cannot convert, and keeping
+    them biases every model towards channels that identify people (email, loyalty).
+    ``cache=True`` materialises both tables once (temp tables; :meth:`PathSource.release`).
+    """
+    check_level(level)
+    t, events, paths = journey_tables(tagged, level=level, exclude=exclude,
+                                      anonymous=anonymous)
 
     def build(paths: ir.Table) -> PathSource:
         touches = _steps(t, paths, direct)

@@ -16,7 +16,7 @@ transitions with one window over every touch (~3.4 s); stored, they are ~60 rows
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
@@ -25,7 +25,7 @@ from touchlens.attribution.markov import ORDER1_SUMS, order1_counts
 from touchlens.attribution.paths import (
     DEFAULT_EXCLUDE,
     LEVELS,
-    from_journey_events,
+    journey_tables,
     resolve_exclude,
 )
 from touchlens.journeys import rollups
@@ -38,19 +38,14 @@ COLUMNS = ("journey_id", "customer_id", "channel", "touchpoint", "is_conversion"
            "occurred_at", "event_id")
 
 
-def _unexecuted(_: ir.Expr) -> Any:
-    raise RuntimeError("a rollup's source is only built, never executed")
-
-
 def transition_counts(tagged: ir.Table, context: dict[str, bool]) -> ir.Table:
     """:func:`~touchlens.attribution.markov.order1_counts` of ``tagged``'s journeys at
     every level (a ``level`` key), in the default scope with ``context["anonymous"]``."""
     parts = []
     for level in LEVELS:
-        source = from_journey_events(tagged, _unexecuted, level=level,
-                                     exclude=DEFAULT_EXCLUDE,
-                                     anonymous=context["anonymous"])
-        counts = order1_counts(source)
+        _, events, paths = journey_tables(tagged, level=level, exclude=DEFAULT_EXCLUDE,
+                                          anonymous=context["anonymous"])
+        counts = order1_counts(events, paths)
         parts.append(counts.select(level=ibis.literal(level), from_state="from_state",
                                    to_state="to_state", **{c: counts[c] for c in ORDER1_SUMS}))
     return ibis.union(*parts)
