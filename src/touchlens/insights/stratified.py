@@ -98,10 +98,15 @@ def stratified_table(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         for flag in (True, False):
             if (name, flag) not in wide.columns:
                 wide[(name, flag)] = 0
+    # the six columns as arrays once; each group is a set of positions in them (selecting
+    # the columns of every group's frame cost ~0.1 s over ~500 groups)
+    cols = [wide[(name, flag)].to_numpy(dtype="float64")
+            for flag in (True, False) for name in ("n", "s", "ss")]
+    groups = wide.groupby(level=list(range(len(keys))), sort=True).indices
     rows = []
-    for key, g in wide.groupby(level=list(range(len(keys))), sort=True):
-        res = mh_difference(g[("n", True)], g[("s", True)], g[("ss", True)],
-                            g[("n", False)], g[("s", False)], g[("ss", False)])
+    for key in sorted(groups):
+        at = groups[key]
+        res = mh_difference(*(c[at] for c in cols))
         key = key if isinstance(key, tuple) else (key,)
         rows.append({**dict(zip(keys, key, strict=True)), **res})
     return pd.DataFrame(rows, columns=[*keys, *RESULT])
