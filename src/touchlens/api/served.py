@@ -82,11 +82,20 @@ class CursorStore(Store):
         cursor.execute("SET enable_progress_bar=false")  # no terminal bars from a server
         super().__init__(ibis.duckdb.from_connection(cursor), "duckdb",
                          schemas=root._schemas)  # one schema cache per database
+        self._root = root
         self._lock = lock
         self._build_lock = build_lock or lock
         self.scope = scope or Scope()
         self._on_write = on_write
         self._written: set[str] = set()
+
+    @property
+    def attached(self) -> set[str]:
+        """The root store's attached tables, read once per server (attaching is a CLI step,
+        not a request): every request's cursor asked the meta table again, and
+        :meth:`~touchlens.workspace.Workspace.journeys_stored` asks it many times per
+        analysis (~50 ms each while other queries ran)."""
+        return self._root.attached
 
     @property
     def write_lock(self) -> threading.RLock:

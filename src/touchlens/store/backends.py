@@ -263,7 +263,19 @@ class Store:
                                  ).to_expr()
 
     def exists(self, name: str) -> bool:
-        """Whether the table ``name`` is stored."""
+        """Whether the table (or view) ``name`` is stored."""
+        if self.engine == "duckdb":
+            # ibis's list_tables reads information_schema (three queries, ~13 ms, more
+            # under load): the rollups' stamps ask this for every read. duckdb_tables()
+            # answers in ~1.5 ms; views, rarer, are looked for only when no table is.
+            where = ("= $name AND database_name IN (current_database(), 'temp') "
+                     "AND schema_name = current_schema()")
+            raw = self.con.con
+            for sql in (f"SELECT count(*) FROM duckdb_tables() WHERE table_name {where}",
+                        f"SELECT count(*) FROM duckdb_views() WHERE view_name {where}"):
+                if raw.execute(sql, {"name": name}).fetchone()[0]:
+                    return True
+            return False
         return name in self.con.list_tables()
 
     def tables_like(self, pattern: str) -> list[str]:
