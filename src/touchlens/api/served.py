@@ -91,11 +91,15 @@ class CursorStore(Store):
 
     @property
     def attached(self) -> set[str]:
-        """The root store's attached tables, read once per server (attaching is a CLI step,
-        not a request): every request's cursor asked the meta table again, and
-        :meth:`~touchlens.workspace.Workspace.journeys_stored` asks it many times per
-        analysis (~50 ms each while other queries ran)."""
-        return self._root.attached
+        """The attached tables, read once per server and kept with the root store
+        (attaching is a CLI step, not a request): every request's cursor asked the meta
+        table again, and :meth:`~touchlens.workspace.Workspace.journeys_stored` asks it
+        many times per analysis (~50 ms each while other queries ran). Read on this
+        cursor: the root's connection serves one thread at a time."""
+        kept = self._root._attached
+        if kept is None:
+            kept = self._root._attached = super().attached
+        return kept
 
     @property
     def write_lock(self) -> threading.RLock:
