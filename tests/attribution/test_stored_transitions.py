@@ -26,7 +26,7 @@ def world():
 
 def _computed(ws: Workspace, level: str, **kwargs) -> pd.DataFrame:
     """The Markov credits from the journeys (the stored counts taken away)."""
-    source = replace(workspace_source(ws, level=level, **kwargs), counted=None)
+    source = workspace_source(ws, level=level, **kwargs)  # no stored counts asked for
     return engine.attribute(source, "markov")
 
 
@@ -48,7 +48,7 @@ def test_markov_from_the_stored_counts_equals_the_computed(tmp_path, world) -> N
             if batch is not None:  # appended: the stored counts are updated in place
                 ws.ingest_arrow(events.take(pa.array(batch)), "events")
             for level in ("channel", "touchpoint"):
-                source = workspace_source(ws, level=level)
+                source = workspace_source(ws, level=level, counted=True)
                 assert source.counted is not None  # read from the rollup
                 stored = ws.store.execute(source.counted)
                 assert len(stored) > 5
@@ -69,10 +69,14 @@ def test_markov_from_the_stored_counts_equals_the_computed(tmp_path, world) -> N
 def test_other_scopes_are_computed(tmp_path, world) -> None:
     with Workspace.open(tmp_path / "ws.duckdb") as ws:
         ws.ingest_arrow(world.events, "events")
-        assert workspace_source(ws, level="channel", exclude="none").counted is None
+        assert workspace_source(ws, level="channel", counted=True).counted is not None
+        assert workspace_source(ws, level="channel").counted is None  # not asked for
+        assert workspace_source(ws, level="channel", exclude="none",
+                                counted=True).counted is None
         # the simulated visitors never convert anonymously: their journeys are left out
         # by default, so keeping them is another scope
-        assert workspace_source(ws, level="channel", anonymous=True).counted is None
+        assert workspace_source(ws, level="channel", anonymous=True,
+                                counted=True).counted is None
         got = ws.attribution(model="markov", level="channel", exclude="none")
         _same(got, _computed(ws, "channel", exclude="none"))
 
@@ -86,7 +90,7 @@ def test_order1_counts_make_the_transitions_of_the_paths() -> None:
         from touchlens.simulate import simulate_retailer
 
         ws.ingest_arrow(simulate_retailer(150, seed=4, days=30).events, "events")
-        source = replace(workspace_source(ws, level="touchpoint"), counted=None)
+        source = workspace_source(ws, level="touchpoint")
         via_counts = order1_transitions(ws.store.execute(order1_counts(source.events,
                                                                         source.paths)))
         via_steps = ws.store.execute(transitions_expr(source, 1))
@@ -95,3 +99,18 @@ def test_order1_counts_make_the_transitions_of_the_paths() -> None:
             via_counts.sort_values(key, ignore_index=True)[[*key, "n", "value", "k"]],
             via_steps.sort_values(key, ignore_index=True)[[*key, "n", "value", "k"]],
             check_dtype=False, rtol=1e-12)
+
+
+def test_only_a_markov_only_run_builds_the_stored_counts(tmp_path) -> None:
+    """Other runs read the journeys anyway: they do not pay for the rollup's build (a pass
+    over every event, ~7 s at 10M)."""
+    from touchlens.attribution.stored import TRANSITIONS
+    from touchlens.simulate import simulate_retailer
+
+    with Workspace.open(tmp_path / "ws.duckdb") as ws:
+        ws.ingest_arrow(simulate_retailer(200, seed=6, days=30).events, "events")
+        ws.attribution(model="all", level="channel")
+        ws.attribution(model="markov", level="channel", markov_order=2)
+        assert not ws.store.exists(TRANSITIONS.table)
+        ws.attribution(model="markov", level="channel")
+        assert ws.store.exists(TRANSITIONS.table)

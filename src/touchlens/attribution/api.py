@@ -117,20 +117,24 @@ def compare(result: pd.DataFrame) -> pd.DataFrame:
 
 def workspace_source(ws: Workspace, *, level: str = "channel",
                      exclude: str | Sequence[str] | None = DEFAULT_EXCLUDE,
-                     anonymous: bool | None = None, cache: bool = False) -> PathSource:
+                     anonymous: bool | None = None, cache: bool = False,
+                     counted: bool = False) -> PathSource:
     """The workspace's journeys as a :class:`PathSource` (lazy, on its backend).
 
     ``anonymous=None`` (auto): keep journeys of never-identified visitors only if one of them
     converts; when none can, they are fragments of customers' journeys and every model would
     credit the channels that identify people (measured: docs/attribution.md).
+    ``counted``: carry the stored order-1 transition counts where this scope has them
+    (:mod:`.stored`; built on first use) — for a run that reads nothing else.
     """
     if anonymous is None:
         anonymous = anonymous_conversions(ws) > 0
     source = from_journey_events(ws.journey_events(), ws.store.execute,
                                  level=check_level(level), exclude=exclude,
                                  anonymous=anonymous, cache=cache)
-    counted = stored_counts(ws, level=level, exclude=exclude, anonymous=anonymous)
-    return source if counted is None else replace(source, counted=counted)
+    stored = (stored_counts(ws, level=level, exclude=exclude, anonymous=anonymous)
+              if counted else None)
+    return source if stored is None else replace(source, counted=stored)
 
 
 def anonymous_conversions(ws: Workspace) -> int:
@@ -150,8 +154,13 @@ def workspace_attribution(ws: Workspace, model: str | Sequence[str] = "all", *,
     if anonymous is None:
         anonymous = anonymous_conversions(ws) > 0
     # engine.attribute materialises the touches for the call when the models read them
-    # more than once (engine.scans); one Markov or one pass of rules reads them once
-    source = workspace_source(ws, level=level, exclude=exclude, anonymous=anonymous)
+    # more than once (engine.scans); one Markov or one pass of rules reads them once. A
+    # first-order Markov chain alone reads the stored transition counts (not built for
+    # runs that would read the journeys anyway: the build is a pass over every event)
+    markov_only = (models == ["markov"] and options.get("markov_order", 1) == 1
+                   and not options.get("bootstrap", 0))
+    source = workspace_source(ws, level=level, exclude=exclude, anonymous=anonymous,
+                              counted=markov_only)
     result = engine.attribute(source, models, **options)
     result.attrs["notes"] = {"scope": {
         "excluded": list(resolve_exclude(exclude)),
