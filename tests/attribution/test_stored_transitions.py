@@ -48,7 +48,7 @@ def test_markov_from_the_stored_counts_equals_the_computed(tmp_path, world) -> N
             if batch is not None:  # appended: the stored counts are updated in place
                 ws.ingest_arrow(events.take(pa.array(batch)), "events")
             for level in ("channel", "touchpoint"):
-                source = workspace_source(ws, level=level, counted=True)
+                source = workspace_source(ws, level=level, counted="build")
                 assert source.counted is not None  # read from the rollup
                 stored = ws.store.execute(source.counted)
                 assert len(stored) > 5
@@ -69,14 +69,14 @@ def test_markov_from_the_stored_counts_equals_the_computed(tmp_path, world) -> N
 def test_other_scopes_are_computed(tmp_path, world) -> None:
     with Workspace.open(tmp_path / "ws.duckdb") as ws:
         ws.ingest_arrow(world.events, "events")
-        assert workspace_source(ws, level="channel", counted=True).counted is not None
+        assert workspace_source(ws, level="channel", counted="build").counted is not None
         assert workspace_source(ws, level="channel").counted is None  # not asked for
         assert workspace_source(ws, level="channel", exclude="none",
-                                counted=True).counted is None
+                                counted="build").counted is None
         # the simulated visitors never convert anonymously: their journeys are left out
         # by default, so keeping them is another scope
         assert workspace_source(ws, level="channel", anonymous=True,
-                                counted=True).counted is None
+                                counted="build").counted is None
         got = ws.attribution(model="markov", level="channel", exclude="none")
         _same(got, _computed(ws, "channel", exclude="none"))
 
@@ -103,7 +103,7 @@ def test_order1_counts_make_the_transitions_of_the_paths() -> None:
 
 def test_only_a_markov_only_run_builds_the_stored_counts(tmp_path) -> None:
     """Other runs read the journeys anyway: they do not pay for the rollup's build (a pass
-    over every event, ~7 s at 10M)."""
+    over every event, ~7 s at 10M); once stored, a run with other models reads it."""
     from touchlens.attribution.stored import TRANSITIONS
     from touchlens.simulate import simulate_retailer
 
@@ -112,5 +112,12 @@ def test_only_a_markov_only_run_builds_the_stored_counts(tmp_path) -> None:
         ws.attribution(model="all", level="channel")
         ws.attribution(model="markov", level="channel", markov_order=2)
         assert not ws.store.exists(TRANSITIONS.table)
+        assert workspace_source(ws, level="channel", counted="stored").counted is None
         ws.attribution(model="markov", level="channel")
         assert ws.store.exists(TRANSITIONS.table)
+        # stored now: a run with other models reads them too, with the same credits
+        assert workspace_source(ws, level="channel", counted="stored").counted is not None
+        both = ws.attribution(model=["markov", "last"], level="channel")
+        got = both[both["model"] == "markov"].drop(columns="model")
+        want = _computed(ws, "channel").drop(columns="model")
+        _same(got.reset_index(drop=True), want)

@@ -118,22 +118,25 @@ def compare(result: pd.DataFrame) -> pd.DataFrame:
 def workspace_source(ws: Workspace, *, level: str = "channel",
                      exclude: str | Sequence[str] | None = DEFAULT_EXCLUDE,
                      anonymous: bool | None = None, cache: bool = False,
-                     counted: bool = False) -> PathSource:
+                     counted: str | None = None) -> PathSource:
     """The workspace's journeys as a :class:`PathSource` (lazy, on its backend).
 
     ``anonymous=None`` (auto): keep journeys of never-identified visitors only if one of them
     converts; when none can, they are fragments of customers' journeys and every model would
     credit the channels that identify people (measured: docs/attribution.md).
-    ``counted``: carry the stored order-1 transition counts where this scope has them
-    (:mod:`.stored`; built on first use) — for a run that reads nothing else.
+    ``counted``: carry the stored order-1 transition counts of this scope (:mod:`.stored`):
+    ``"build"`` — built on first use (for a run that reads nothing else), ``"stored"`` — only
+    when they are stored and current (never built: a run that reads the journeys anyway
+    should not pay for a pass over every event), None — not at all.
     """
     if anonymous is None:
         anonymous = anonymous_conversions(ws) > 0
     source = from_journey_events(ws.journey_events(), ws.store.execute,
                                  level=check_level(level), exclude=exclude,
                                  anonymous=anonymous, cache=cache)
-    stored = (stored_counts(ws, level=level, exclude=exclude, anonymous=anonymous)
-              if counted else None)
+    stored = (None if counted is None else
+              stored_counts(ws, level=level, exclude=exclude, anonymous=anonymous,
+                            build=counted == "build"))
     return source if stored is None else replace(source, counted=stored)
 
 
@@ -155,12 +158,14 @@ def workspace_attribution(ws: Workspace, model: str | Sequence[str] = "all", *,
         anonymous = anonymous_conversions(ws) > 0
     # engine.attribute materialises the touches for the call when the models read them
     # more than once (engine.scans); one Markov or one pass of rules reads them once. A
-    # first-order Markov chain alone reads the stored transition counts (not built for
-    # runs that would read the journeys anyway: the build is a pass over every event)
-    markov_only = (models == ["markov"] and options.get("markov_order", 1) == 1
-                   and not options.get("bootstrap", 0))
+    # first-order Markov chain reads the stored transition counts: built for a run of it
+    # alone, read when stored for one with other models (which read the journeys anyway:
+    # the build, a pass over every event, would not pay for itself in one run)
+    order1 = (options.get("markov_order", 1) == 1 and not options.get("bootstrap", 0)
+              and "markov" in models)
+    counted = ("build" if order1 and models == ["markov"] else "stored" if order1 else None)
     source = workspace_source(ws, level=level, exclude=exclude, anonymous=anonymous,
-                              counted=markov_only)
+                              counted=counted)
     result = engine.attribute(source, models, **options)
     result.attrs["notes"] = {"scope": {
         "excluded": list(resolve_exclude(exclude)),

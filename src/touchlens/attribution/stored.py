@@ -63,11 +63,14 @@ TRANSITIONS = register(Rollup(
 
 
 def stored_counts(ws: Workspace, *, level: str, exclude: str | Sequence[str] | None,
-                  anonymous: bool) -> ir.Table | None:
+                  anonymous: bool, build: bool = True) -> ir.Table | None:
     """The stored :data:`TRANSITIONS` of ``level`` when they count the paths of this scope
     (``exclude`` the default, ``anonymous`` as the workspace's context), else None
-    (computed instead)."""
+    (computed instead). ``build=False``: only when already stored and current."""
     if resolve_exclude(exclude) != resolve_exclude(DEFAULT_EXCLUDE):
+        return None
+    if not build and not (ws.journeys_stored() and rollups.is_current(
+            ws.store, TRANSITIONS, {"anonymous": bool(anonymous)})):
         return None
     stored = ws.stored_rollup(TRANSITIONS)  # current, with the workspace's context
     if stored is None or not rollups.is_current(ws.store, TRANSITIONS,
