@@ -272,13 +272,18 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
             return stored
         return rollup.of(self.journey_events(), self._rollup_context(rollup))
 
-    def stored_rollup(self, rollup: rollups.Rollup) -> ir.Table | None:
+    def stored_rollup(self, rollup: rollups.Rollup, *, context: Any = None
+                      ) -> ir.Table | None:
         """``rollup`` as stored with the journey cache and updated with it (built on first
         use; see :mod:`touchlens.journeys.rollups`) when :meth:`journeys_stored`; None where
-        it would be computed — the analyses then compute their result the direct way."""
+        it would be computed — the analyses then compute their result the direct way.
+        ``context``: the rollup's context for this workspace when the caller has it already
+        (else ``rollup.context_of(self)``, which may query the data)."""
         if not self.journeys_stored():
             return None
-        return self._stored_rollup(rollup, self._rollup_context(rollup))
+        if context is None:
+            context = self._rollup_context(rollup)
+        return self._stored_rollup(rollup, context)
 
     def _rollup_context(self, rollup: rollups.Rollup) -> Any:
         return None if rollup.context_of is None else rollup.context_of(self)

@@ -121,3 +121,27 @@ def test_only_a_markov_only_run_builds_the_stored_counts(tmp_path) -> None:
         got = both[both["model"] == "markov"].drop(columns="model")
         want = _computed(ws, "channel").drop(columns="model")
         _same(got.reset_index(drop=True), want)
+
+
+def test_a_markov_run_looks_for_anonymous_conversions_once(tmp_path, world, monkeypatch
+                                                           ) -> None:
+    """The auto rule's answer is the stored counts' context: not asked again (a scan of
+    every event); an explicit ``anonymous`` is checked against the workspace's."""
+    from touchlens.attribution import api
+
+    calls = []
+    real = api.anonymous_conversions
+    monkeypatch.setattr(api, "anonymous_conversions",
+                        lambda ws: calls.append(1) or real(ws))
+    with Workspace.open(tmp_path / "ws.duckdb") as ws:
+        ws.ingest_arrow(world.identities, "identities")
+        ws.ingest_arrow(world.events, "events")
+        for _ in range(2):  # building the counts, then reading them
+            calls.clear()
+            got = ws.attribution(model="markov", level="channel")
+            assert calls == [1]
+        _same(got, _computed(ws, "channel"))
+        calls.clear()
+        kept = ws.attribution(model="markov", level="channel", anonymous=True)
+        assert len(calls) == 1  # the workspace's context, to compare
+        _same(kept, _computed(ws, "channel", anonymous=True))

@@ -284,11 +284,13 @@ class ServedWorkspace(Workspace):
             return super().customer_touchpoints()
         return self._filtered("counts")
 
-    def stored_rollup(self, rollup: rollups.Rollup) -> ir.Table | None:
+    def stored_rollup(self, rollup: rollups.Rollup, *, context: Any = None
+                      ) -> ir.Table | None:
         """The whole workspace's stored rollup. A filtered view has none (its analyses
         compute from its own journeys) — but a per-customer rollup of a channel or segment
         view (whole customers) is the whole workspace's stored rows of its customers, when
-        both are built with the same context."""
+        both are built with the same context (``context``: this view's, when the caller
+        has it)."""
         if not self.journeys_stored():
             return None
         if not self.scope.everything and not (rollup.per_customer and self._by_customer()):
@@ -296,7 +298,8 @@ class ServedWorkspace(Workspace):
         # the context first: it reads the catalogue, whose usage counts are a rollup too
         # (looked up under the build lock, a catalogue computed by another request that
         # waits for the lock would wait for us: a deadlock)
-        context = self._rollup_context(rollup)
+        if context is None:
+            context = self._rollup_context(rollup)
         if self.scope.everything:
             with self._build_lock:
                 return self._stored_rollup(rollup, context)

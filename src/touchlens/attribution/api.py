@@ -118,7 +118,8 @@ def compare(result: pd.DataFrame) -> pd.DataFrame:
 def workspace_source(ws: Workspace, *, level: str = "channel",
                      exclude: str | Sequence[str] | None = DEFAULT_EXCLUDE,
                      anonymous: bool | None = None, cache: bool = False,
-                     counted: str | None = None) -> PathSource:
+                     counted: str | None = None, auto_anonymous: bool = False
+                     ) -> PathSource:
     """The workspace's journeys as a :class:`PathSource` (lazy, on its backend).
 
     ``anonymous=None`` (auto): keep journeys of never-identified visitors only if one of them
@@ -128,15 +129,17 @@ def workspace_source(ws: Workspace, *, level: str = "channel",
     ``"build"`` — built on first use (for a run that reads nothing else), ``"stored"`` — only
     when they are stored and current (never built: a run that reads the journeys anyway
     should not pay for a pass over every event), None — not at all.
+    ``auto_anonymous``: the caller's ``anonymous`` is the auto rule's (it need not be
+    looked up again to know the stored counts' scope).
     """
     if anonymous is None:
-        anonymous = anonymous_conversions(ws) > 0
+        anonymous, auto_anonymous = anonymous_conversions(ws) > 0, True
     source = from_journey_events(ws.journey_events(), ws.store.execute,
                                  level=check_level(level), exclude=exclude,
                                  anonymous=anonymous, cache=cache)
     stored = (None if counted is None else
               stored_counts(ws, level=level, exclude=exclude, anonymous=anonymous,
-                            build=counted == "build"))
+                            build=counted == "build", auto=auto_anonymous))
     return source if stored is None else replace(source, counted=stored)
 
 
@@ -154,18 +157,20 @@ def workspace_attribution(ws: Workspace, model: str | Sequence[str] = "all", *,
                           anonymous: bool | None = None, **options: Any) -> pd.DataFrame:
     """Attribution over the workspace's journeys."""
     models = engine.resolve_models(model)
-    if anonymous is None:
+    auto = anonymous is None
+    if auto:
         anonymous = anonymous_conversions(ws) > 0
     # engine.attribute materialises the touches for the call when the models read them
     # more than once (engine.scans); one Markov or one pass of rules reads them once. A
     # first-order Markov chain reads the stored transition counts: built for a run of it
     # alone, read when stored for one with other models (which read the journeys anyway:
     # the build, a pass over every event, would not pay for itself in one run)
-    order1 = (options.get("markov_order", 1) == 1 and not options.get("bootstrap", 0)
-              and "markov" in models)
-    counted = ("build" if order1 and models == ["markov"] else "stored" if order1 else None)
+    order, bootstrap = options.get("markov_order", 1), options.get("bootstrap", 0)
+    counted = ("build" if engine.counts_only(models, order, bootstrap)
+               else "stored" if "markov" in models and order == 1 and not bootstrap
+               else None)
     source = workspace_source(ws, level=level, exclude=exclude, anonymous=anonymous,
-                              counted=counted)
+                              counted=counted, auto_anonymous=auto)
     result = engine.attribute(source, models, **options)
     result.attrs["notes"] = {"scope": {
         "excluded": list(resolve_exclude(exclude)),

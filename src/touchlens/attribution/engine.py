@@ -72,12 +72,16 @@ def scans(models: Sequence[str], bootstrap: int = 0, *, events: bool = False,
     return n + sum(per.get(m, 0) for m in models)
 
 
+def counts_only(models: Sequence[str], markov_order: int, bootstrap: int) -> bool:
+    """Whether ``models`` read nothing but order-1 transition counts: a first-order Markov
+    chain without bootstrap, alone (what the stored counts of :mod:`.stored` serve)."""
+    return list(models) == ["markov"] and markov_order == 1 and not bootstrap
+
+
 def _counted_only(source: PathSource, models: Sequence[str], markov_order: int,
                   bootstrap: int) -> bool:
-    """Whether ``models`` read nothing but the source's stored order-1 transition counts
-    (a first-order Markov chain without bootstrap, on a workspace source that has them)."""
-    return (source.counted is not None and list(models) == ["markov"] and markov_order == 1
-            and not bootstrap)
+    """:func:`counts_only` on a workspace source that carries the stored counts."""
+    return source.counted is not None and counts_only(models, markov_order, bootstrap)
 
 
 def totals(source: PathSource) -> tuple[float, float, float, float]:

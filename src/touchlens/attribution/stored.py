@@ -63,18 +63,22 @@ TRANSITIONS = register(Rollup(
 
 
 def stored_counts(ws: Workspace, *, level: str, exclude: str | Sequence[str] | None,
-                  anonymous: bool, build: bool = True) -> ir.Table | None:
+                  anonymous: bool, build: bool = True, auto: bool = False
+                  ) -> ir.Table | None:
     """The stored :data:`TRANSITIONS` of ``level`` when they count the paths of this scope
     (``exclude`` the default, ``anonymous`` as the workspace's context), else None
-    (computed instead). ``build=False``: only when already stored and current."""
+    (computed instead). ``build=False``: only when already stored and current.
+    ``auto``: ``anonymous`` is the workspace's auto rule, i.e. its context (not looked up
+    again: a scan of the events for anonymous conversions)."""
     if resolve_exclude(exclude) != resolve_exclude(DEFAULT_EXCLUDE):
         return None
+    context = {"anonymous": bool(anonymous)}
     if not build and not (ws.journeys_stored() and rollups.is_current(
-            ws.store, TRANSITIONS, {"anonymous": bool(anonymous)})):
+            ws.store, TRANSITIONS, context)):
         return None
-    stored = ws.stored_rollup(TRANSITIONS)  # current, with the workspace's context
-    if stored is None or not rollups.is_current(ws.store, TRANSITIONS,
-                                                {"anonymous": bool(anonymous)}):
+    # current, with the workspace's context (the caller's when it is the auto rule's)
+    stored = ws.stored_rollup(TRANSITIONS, context=context if auto else None)
+    if stored is None or not rollups.is_current(ws.store, TRANSITIONS, context):
         return None
     rows = stored.filter(stored.level == level)
     return rows.select("from_state", "to_state", *ORDER1_SUMS)
