@@ -24,6 +24,7 @@ from ibis.backends.sql.datatypes import DuckDBType
 from touchlens.config import Settings
 from touchlens.errors import StoreError
 from touchlens.store import schema as S
+from touchlens.store.compiled import duckdb_sql
 from touchlens.store.timestamps import DUCKDB_MACROS
 
 DUCK_TYPES = {
@@ -61,7 +62,7 @@ def _typed_select(expr: ir.Table) -> str:
     must read back with the types the expression promised."""
     cols = ", ".join(f"CAST({_quote(c)} AS {DuckDBType.to_string(t)}) AS {_quote(c)}"
                      for c, t in expr.schema().items())
-    return f"SELECT {cols} FROM ({ibis.to_sql(expr, dialect='duckdb')}) AS _expr"
+    return f"SELECT {cols} FROM ({duckdb_sql(expr)}) AS _expr"
 
 
 def _quote(name: str) -> str:
@@ -491,7 +492,7 @@ class Store:
     @staticmethod
     def _delete_in_sql(name: str, column: str, keys: ir.Table) -> str:
         (key,) = keys.columns
-        sql = ibis.to_sql(keys, dialect="duckdb")
+        sql = duckdb_sql(keys)
         return (f"DELETE FROM {_quote(name)} WHERE {_quote(column)} IN "
                 f"(SELECT {_quote(key)} FROM ({sql}) AS _keys)")
 
