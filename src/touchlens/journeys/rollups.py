@@ -188,9 +188,9 @@ def stored(store: Store, rollup: Rollup, tagged: ir.Table, context: Any = None, 
 
 
 # (rollup, version, its build, context, the tagged events' schema) → the expression's
-# schema: what a stored table is read with. Building an expression only to learn it cost 0.1-0.2 s for
-# the experience rollups in every request of a served filtered view (new workspace
-# objects, nothing kept); the schema depends on the code and those inputs only.
+# schema: what a stored table is read with. Building an expression only to learn it cost
+# 0.1-0.2 s for the experience rollups in every request of a served filtered view (new
+# workspace objects, nothing kept); the schema depends on the code and those inputs only.
 _SCHEMAS: dict[tuple, sch.Schema] = {}
 _SCHEMAS_MAX = 256
 
