@@ -307,13 +307,16 @@ class ServedWorkspace(Workspace):
         try:
             if whole._rollup_context(rollup) != context:
                 return None
-            whole.stored_rollup(rollup)  # stored and current, unless another writer won
+            # stored and current, unless another writer won
+            whole.stored_rollup(rollup, context=context)
+            # the expression's schema, remembered (building the expression for it: ~20 ms
+            # per rollup, six for the moments of a filtered view)
+            schema = rollups.schema_of(rollup, whole.journey_events(), context)
         finally:
             whole.close()
         if not rollups.is_current(self.store, rollup, context):
             return None
-        computed = rollup.of(self.journey_events(), context)
-        stored = self.store.table(rollup.table).cast(computed.schema())
+        stored = self.store.table(rollup.table).cast(schema)
         return stored.filter(stored.customer_id.isin(self._kept()))
 
     def _filtered(self, kind: str) -> ir.Table:
