@@ -156,6 +156,8 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
             if not force and self._journeys_current() and self._refresh_appended():
                 return
             self.store.set_meta(JOURNEY_CACHE_KEY, "")
+            if self.journeys_stored():
+                incremental.take_mark(self.store, incremental.STITCH_MARK_KEY)
             expr = J.stitch(self.store, self.store.table("events"),
                             self.store.table("identities"))
             self.store.replace("identity_map", expr)
@@ -225,6 +227,7 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
             # since keep it marked stale for the next refresh)
             events = J.resolved_events(self.store.table("events"),
                                        self.store.table("identity_map"))
+            incremental.take_mark(self.store, incremental.BUILD_MARK_KEY)
             # The key is written last: a build that stops half-way is redone next time.
             # (Not one transaction: at 50M events that would hold both tables in memory.)
             self.store.replace(JOURNEY_CACHE, J.journey_events(events,

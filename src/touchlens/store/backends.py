@@ -504,6 +504,21 @@ class Store:
                                    ).fetchone()
         return int(row[0])
 
+    def mark_and_rows(self, name: str) -> tuple[int, int]:
+        """(:meth:`row_mark`, rows) of ``name`` in one snapshot (DuckDB only)."""
+        self._duckdb_only("mark_and_rows")
+        row = self.con.con.execute(
+            f"SELECT coalesce(max(rowid), -1), count(*) FROM {_quote(name)}").fetchone()
+        return int(row[0]), int(row[1])
+
+    def rows_up_to(self, name: str, mark: int) -> int:
+        """Rows of ``name`` numbered at most ``mark`` (DuckDB only): as many as when the
+        mark was taken unless rows were deleted since (or renumbered after a delete)."""
+        self._duckdb_only("rows_up_to")
+        row = self.con.con.execute(
+            f"SELECT count(*) FROM {_quote(name)} WHERE rowid <= {int(mark)}").fetchone()
+        return int(row[0])
+
     def appended_since(self, name: str, mark: int) -> ir.Table:
         """The rows of ``name`` whose row number is above ``mark`` (:meth:`row_mark`), read
         by DuckDB from the row groups past it instead of comparing keys with every stored
