@@ -52,7 +52,6 @@ from touchlens.journeys.touchpoints import BURST, BURST_HOURS
 from touchlens.store.schema import STAGES
 
 if TYPE_CHECKING:
-    from touchlens.journeys.rollups import Rollup
     from touchlens.workspace import Workspace
 
 _UNSET: Any = object()  # "look it up" (None means "there is none")
@@ -361,16 +360,19 @@ def _consistency_of(ws: Workspace, tagged: Callable[[], ir.Table], sentiment: ir
 def _consistency(ws: Workspace, purposes: dict[str, str] | None, tagged: ir.Table,
                  sentiment: ir.Table | None, catalogue: pd.DataFrame | None,
                  journeys: ir.Table | None = None,
-                 rollup: Callable[[Rollup], ir.Table | None] | None = None) -> pd.DataFrame:
+                 rollup: Callable[..., ir.Table | None] | None = None) -> pd.DataFrame:
     """:func:`consistency`; ``journeys``: ``tagged``'s stored journeys (the workspace's
     own), else what it needs of them is computed from ``tagged``; ``rollup``: the
     workspace's stored rollups (its own journeys and catalogue, no purposes given): the
     event mix and the journeys per purpose and channel are read where stored."""
     ex = ws.store.execute
     catalogue = ws.touchpoints() if catalogue is None else catalogue
-    counted = rollup(C.CHANNEL_JOURNEYS) if rollup is not None and purposes is None else None
-    if counted is not None:  # with the purposes it is built with (its context)
+    counted = None
+    if rollup is not None and purposes is None:
+        # the workspace's purposes: the stored journeys per purpose are built with them
+        # (their context, handed over: working them out twice cost ~0.15 s each)
         purposes = C.workspace_purposes(ws)
+        counted = rollup(C.CHANNEL_JOURNEYS, context={"purposes": purposes})
     else:
         purposes = C.purpose_map(catalogue, ex(C.event_mix(tagged)), purposes)
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))
