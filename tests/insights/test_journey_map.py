@@ -6,6 +6,8 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from touchlens.insights import journey_map as JM
 from touchlens.insights import service
@@ -158,3 +160,55 @@ def test_survey_scores_per_touchpoint_and_stage_are_those_of_the_answers_there(t
                 assert row["ces"] == pytest.approx(ces.mean())
             checked += len(csat) > 0
         assert checked >= 2
+
+
+def _pain_points_row_by_row(moments: pd.DataFrame, risk: pd.DataFrame) -> pd.DataFrame:
+    """The pain-point rule written out group by group (the specification)."""
+    rows = []
+    for (tp, sig), g in moments.groupby(["touchpoint", "signal"], sort=False):
+        affected = int(g["affected_customers"].iloc[0])
+        good = int(g["good_customers"].iloc[0])
+        share = affected / (affected + good) if affected + good else np.nan
+        mot = g[g["moment_of_truth"]]
+        worst = (mot if not mot.empty else g).sort_values("p_value", kind="stable").iloc[0]
+        is_mot = bool(g["moment_of_truth"].any())
+        if affected < JM.MIN_AFFECTED or not (is_mot or share >= JM.MIN_BAD_SHARE):
+            continue
+        r = risk[(risk["touchpoint"] == tp) & (risk["signal"] == sig)]
+        rows.append({"touchpoint": tp, "source": sig, "affected_customers": affected,
+                     "bad_share": share, "worst_outcome": worst["outcome"],
+                     "worst_gap": worst["gap"], "moment_of_truth": is_mot,
+                     "per_month_at_risk": float(r["per_month"].iloc[0]) if len(r) else np.nan})
+    cols = ["touchpoint", "source", "affected_customers", "bad_share", "worst_outcome",
+            "worst_gap", "moment_of_truth", "per_month_at_risk"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["t1", "t2", "t3"]),
+                          st.sampled_from(["score", "error:late", "support"]),
+                          st.sampled_from([0.001, 0.04, 0.5, float("nan")]), st.booleans(),
+                          st.integers(0, 60), st.integers(0, 600)),
+                min_size=1, max_size=25),
+       st.booleans())
+def test_pain_points_follow_the_rule_group_by_group(rows, with_risk) -> None:
+    """The grouped table equals the rule applied group by group, whatever the order, ties,
+    missing p-values and groups without risk."""
+    counts = {}
+    frame = []
+    for i, (tp, sig, p, mot, affected, good) in enumerate(rows):
+        first = counts.setdefault((tp, sig), (affected, good))  # one count per group
+        frame.append({"touchpoint": tp, "stage": "purchase", "signal": sig,
+                      "outcome": ["conversion", "nps", "repeat_purchase"][i % 3],
+                      "gap": -0.01 * i, "p_value": p, "moment_of_truth": mot,
+                      "affected_customers": first[0], "good_customers": first[1]})
+    moments = pd.DataFrame(frame)
+    keys = sorted(counts)[::2] if with_risk else []
+    risk = pd.DataFrame({"touchpoint": [k[0] for k in keys], "signal": [k[1] for k in keys],
+                         "per_month": [10.0 * i for i in range(len(keys))]})
+    got = JM.pain_point_table(moments, risk)
+    want = _pain_points_row_by_row(moments, risk)
+    order = ["touchpoint", "source"]
+    got = got.sort_values(order, ignore_index=True)[list(want.columns)]
+    want = want.sort_values(order, ignore_index=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
