@@ -353,11 +353,13 @@ class Workspace(LoyaltyMethods, GovernanceMethods, AIAnswerMethods, InsightMetho
         return M.scorecard_frame(self.touchpoints(), activity, per_journey, spend, cx)
 
     def cx_scores(self, by: str = "touchpoint") -> pd.DataFrame:
-        """NPS/CSAT/CES with n and 95% CIs per ``by`` column of feedback."""
+        """NPS/CSAT/CES with n and 95% CIs per ``by`` column of feedback, one row per value
+        in its order (no value last)."""
         fb = self.store.table("feedback")
         if by not in fb.columns:
             raise ConfigError(f"cannot group feedback by {by!r}; use one of {fb.columns}")
-        return M.cx_scores(self.store.execute(M.cx_counts(fb, [by])))
+        counts = self.store.execute(M.cx_counts(fb, [by]).order_by(by))
+        return M.cx_scores(counts.reset_index(drop=True))
 
     def cx_overall(self) -> pd.DataFrame:
         """NPS/CSAT/CES over all feedback: one row, the columns of :meth:`cx_scores` (with
