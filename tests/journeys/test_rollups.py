@@ -4,6 +4,7 @@ updates (appends, a login that joins two customers), full builds and failures.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -237,6 +238,41 @@ def test_a_rollup_that_cannot_be_stored_is_computed(tmp_path, world, monkeypatch
         got = _frame(ws, ws.rollup(day), day)
         assert not ws.store.exists(day.table) and not rollups.is_current(ws.store, day)
         pd.testing.assert_frame_equal(got, _frame(ws, day.build(ws.journey_events()), day))
+
+
+def test_a_new_process_reads_a_stored_rollup_with_the_schema_its_build_recorded(
+        tmp_path, world, monkeypatch) -> None:
+    """No expression is built to learn a stored rollup's types in a new process (a CLI
+    command, a restarted server): its build recorded them. A record of other inputs (the
+    tagged events' columns, the context), or one that cannot be read, is not used."""
+    from touchlens.insights.experience import QUIET_BUYERS
+
+    builds = []
+    real = QUIET_BUYERS.build
+    counted = dataclasses.replace(
+        QUIET_BUYERS, build=lambda *a: builds.append(1) or real(*a))
+    with _open(tmp_path / "ws.duckdb", world) as ws:
+        ws.ingest_arrow(world.events, "events")
+        tagged, context = ws.journey_events(), _context(ws, QUIET_BUYERS)
+        monkeypatch.setattr(rollups, "_SCHEMAS", {})
+        first = rollups.stored(ws.store, counted, tagged, context)  # built, recorded
+        assert builds == [1]
+        want = ws.store.execute(first.order_by("customer_id"))
+        for _ in range(2):  # "new processes"
+            monkeypatch.setattr(rollups, "_SCHEMAS", {})
+            again = rollups.stored(ws.store, counted, tagged, context)
+            assert builds == [1] and again.schema() == first.schema()
+            pd.testing.assert_frame_equal(ws.store.execute(again.order_by("customer_id")),
+                                          want)
+        # other inputs: the expression is built for its schema (and the table read)
+        monkeypatch.setattr(rollups, "_SCHEMAS", {})
+        narrow = tagged.select(*rollups.columns([QUIET_BUYERS]))
+        rollups.stored(ws.store, counted, narrow, context)
+        assert builds == [1, 1]
+        monkeypatch.setattr(rollups, "_SCHEMAS", {})
+        ws.store.set_meta(QUIET_BUYERS.schema_key, "{not json")
+        rollups.stored(ws.store, counted, tagged, context)
+        assert builds == [1, 1, 1]
 
 
 @pytest.mark.parametrize("grain", ["day", "hour"])
