@@ -257,11 +257,36 @@ def test_a_mark_is_not_trusted_once_an_event_up_to_it_has_gone(tmp_path, world) 
         store = ws.store
         n = store.count("events")
 
-        def past(key: str) -> int:
-            return store.scalar(incremental._past(store, key).count())
-
-        assert past(incremental.STITCH_MARK_KEY) == 0
+        past = incremental._past(store, incremental.STITCH_MARK_KEY)
+        assert n > 0 and store.scalar(past.count()) == 0
         store.con.con.execute("DELETE FROM events WHERE rowid = 3")
-        assert past(incremental.STITCH_MARK_KEY) == n - 1  # every event: one went
+        assert incremental._past(store, incremental.STITCH_MARK_KEY) is None  # read all
         store.set_meta(incremental.BUILD_MARK_KEY, "garbage")
-        assert past(incremental.BUILD_MARK_KEY) == n - 1
+        assert incremental._past(store, incremental.BUILD_MARK_KEY) is None
+
+
+def test_without_the_builds_marks_the_first_update_checks_every_event(tmp_path, world, taken,
+                                                                      monkeypatch) -> None:
+    """A workspace built before the marks were kept (or whose marks cannot be trusted):
+    every cached event is checked against the map, as before, with the same result."""
+    checked: list[int] = []
+    real = incremental._unstitched
+
+    def counted(cached, imap):
+        checked.append(int(cached.count().to_pyarrow().as_py()))
+        return real(cached, imap)
+
+    monkeypatch.setattr(incremental, "_unstitched", counted)
+    events = world.events
+    late = pa.array(np.arange(events.num_rows) % 30 == 0)
+    with _open(tmp_path / "inc.duckdb") as ws:
+        ws.ingest_arrow(world.identities, "identities")
+        ws.ingest_arrow(events.filter(pa.compute.invert(late)), "events")
+        _stored(ws)
+        for key in (incremental.STITCH_MARK_KEY, incremental.BUILD_MARK_KEY):
+            ws.store.set_meta(key, "")
+        n_cached = ws.store.count(JOURNEY_CACHE)
+        ws.ingest_arrow(events.filter(late), "events")
+        updated = _stored(ws)
+    assert taken == [True] and checked == [n_cached]
+    _assert_same(updated, _full(tmp_path / "full.duckdb", world.identities, events))

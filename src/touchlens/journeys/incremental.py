@@ -97,8 +97,9 @@ def refresh(store: Store, lookback_days: float, *, max_share: float | None = Non
                 raise _Rebuild
             ev, cached = store.table("events"), store.table(JOURNEY_CACHE)
             mark = store.get_meta(MARK_KEY)
+            built = None if mark else _past(store, BUILD_MARK_KEY)
             new = _keep(store, "new", store.appended_since("events", int(mark)) if mark
-                        else _past(store, BUILD_MARK_KEY).anti_join(
+                        else (ev if built is None else built).anti_join(
                             cached.select("event_id"), "event_id"))
             n_new, n_events, n_cached = (int(store.scalar(t.count())) for t in (new, ev, cached))
             # rows past the mark are all new (a row's number never grows); the count says
@@ -108,7 +109,8 @@ def refresh(store: Store, lookback_days: float, *, max_share: float | None = Non
             delta = new
             if store.get_meta(CHECKED_KEY) != "1":  # first update after a full build
                 suspects = _past(store, STITCH_MARK_KEY)
-                suspected = cached.filter(cached.event_id.isin(suspects.event_id))
+                suspected = (cached if suspects is None
+                             else cached.filter(cached.event_id.isin(suspects.event_id)))
                 redo = ev.semi_join(_unstitched(suspected, store.table("identity_map")),
                                     "event_id")
                 delta = _keep(store, "delta", new.union(redo))
@@ -132,15 +134,16 @@ def take_mark(store: Store, key: str) -> None:
     store.set_meta(key, f"{mark};{rows}")
 
 
-def _past(store: Store, key: str) -> ir.Table:
-    """The events past the mark kept under ``key`` — every event when there is none, or
-    when an event up to it has gone since (a delete can renumber rows)."""
+def _past(store: Store, key: str) -> ir.Table | None:
+    """The events past the mark kept under ``key``; None (every event, the caller reads them
+    all) when there is none, or when an event up to it has gone since (a delete can
+    renumber rows)."""
     kept = (store.get_meta(key) or "").split(";")
     if len(kept) == 2 and all(k.lstrip("-").isdigit() for k in kept):
         mark, rows = (int(k) for k in kept)
         if store.rows_up_to("events", mark) == rows:
             return store.appended_since("events", mark)
-    return store.table("events")
+    return None
 
 
 def _unstitched(cached: ir.Table, imap: ir.Table) -> ir.Table:
