@@ -167,7 +167,8 @@ def workspace_attribution(ws: Workspace, model: str | Sequence[str] = "all", *,
     # the build, a pass over every event, would not pay for itself in one run)
     order, bootstrap = options.get("markov_order", 1), options.get("bootstrap", 0)
     counted = ("build" if engine.counts_only(models, order, bootstrap)
-               else "stored" if "markov" in models and order == 1 and not bootstrap
+               else "stored" if "markov" in models and engine.counts_only(
+                   ["markov"], order, bootstrap)
                else None)
     source = workspace_source(ws, level=level, exclude=exclude, anonymous=anonymous,
                               counted=counted, auto_anonymous=auto)
