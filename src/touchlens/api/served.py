@@ -307,14 +307,14 @@ class ServedWorkspace(Workspace):
         try:
             if whole._rollup_context(rollup) != context:
                 return None
-            # stored and current, unless another writer won
-            whole.stored_rollup(rollup, context=context)
-            # the expression's schema, remembered (building the expression for it: ~20 ms
+            # stored and current, unless another writer won; read with the expression's
+            # types (recorded or remembered: building the expression for them cost ~20 ms
             # per rollup, six for the moments of a filtered view)
-            schema = rollups.schema_of(rollup, whole.journey_events(), context)
+            read = whole.stored_rollup(rollup, context=context)
+            schema = None if read is None else read.schema()
         finally:
             whole.close()
-        if not rollups.is_current(self.store, rollup, context):
+        if schema is None or not rollups.is_current(self.store, rollup, context):
             return None
         stored = self.store.table(rollup.table).cast(schema)
         return stored.filter(stored.customer_id.isin(self._kept()))

@@ -54,7 +54,13 @@ def transition_counts(tagged: ir.Table, context: dict[str, bool]) -> ir.Table:
 def _context(ws: Workspace) -> dict[str, bool]:
     from touchlens.attribution.api import anonymous_conversions
 
-    return {"anonymous": anonymous_conversions(ws) > 0}
+    return scope_context(anonymous_conversions(ws) > 0)
+
+
+def scope_context(anonymous: bool) -> dict[str, bool]:
+    """:data:`TRANSITIONS`' context: whether the journeys of never-identified visitors are
+    kept."""
+    return {"anonymous": bool(anonymous)}
 
 
 TRANSITIONS = register(Rollup(
@@ -72,7 +78,7 @@ def stored_counts(ws: Workspace, *, level: str, exclude: str | Sequence[str] | N
     again: a scan of the events for anonymous conversions)."""
     if resolve_exclude(exclude) != resolve_exclude(DEFAULT_EXCLUDE):
         return None
-    context = {"anonymous": bool(anonymous)}
+    context = scope_context(anonymous)
     if not build and not (ws.journeys_stored() and rollups.is_current(
             ws.store, TRANSITIONS, context)):
         return None

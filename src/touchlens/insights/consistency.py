@@ -136,7 +136,12 @@ CHANNEL_JOURNEYS = register(Rollup(
     "consistency_channel_journeys", ("purpose", "channel"),
     lambda tagged, ctx: channel_journeys(tagged, ctx["purposes"]),
     ("touchpoint", "channel", "journey_id", "is_conversion"), size="journeys",
-    context_of=lambda ws: {"purposes": workspace_purposes(ws)}))
+    context_of=lambda ws: purposes_context(workspace_purposes(ws))))
+
+
+def purposes_context(purposes: dict[str, str]) -> dict[str, dict[str, str]]:
+    """:data:`CHANNEL_JOURNEYS`' context: the purposes it is built with."""
+    return {"purposes": purposes}
 
 
 def channel_feedback(feedback: ir.Table, purposes: dict[str, str]) -> ir.Table:

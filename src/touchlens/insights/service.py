@@ -372,7 +372,7 @@ def _consistency(ws: Workspace, purposes: dict[str, str] | None, tagged: ir.Tabl
         # the workspace's purposes: the stored journeys per purpose are built with them
         # (their context, handed over: working them out twice cost ~0.15 s each)
         purposes = C.workspace_purposes(ws)
-        counted = rollup(C.CHANNEL_JOURNEYS, context={"purposes": purposes})
+        counted = rollup(C.CHANNEL_JOURNEYS, context=C.purposes_context(purposes))
     else:
         purposes = C.purpose_map(catalogue, ex(C.event_mix(tagged)), purposes)
     feedback = resolved_feedback(ws.store.table("feedback"), ws.store.table("identity_map"))

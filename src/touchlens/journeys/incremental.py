@@ -117,9 +117,8 @@ def refresh(store: Store, lookback_days: float, *, max_share: float | None = Non
             if store.scalar(delta.count()):
                 _update(store, delta, lookback_days)
             _drop_work(store)
-            now, rows = store.mark_and_rows("events")  # this snapshot's
-            store.set_meta(MARK_KEY, str(now))
-            store.set_meta(STITCH_MARK_KEY, f"{now};{rows}")  # the map holds them all now
+            # this snapshot's: the map holds every event up to it now
+            store.set_meta(MARK_KEY, str(take_mark(store, STITCH_MARK_KEY)))
             store.set_meta(CHECKED_KEY, "1")
             store.set_meta(FINGERPRINT_KEY, fingerprint(store, identities))
     except _Rebuild:
@@ -127,11 +126,13 @@ def refresh(store: Store, lookback_days: float, *, max_share: float | None = Non
     return True
 
 
-def take_mark(store: Store, key: str) -> None:
+def take_mark(store: Store, key: str) -> int:
     """Keep the events' "mark;rows" under ``key`` (:data:`STITCH_MARK_KEY`,
-    :data:`BUILD_MARK_KEY`), just before the full build it stands for reads them."""
+    :data:`BUILD_MARK_KEY`), just before the full build it stands for reads them (or as an
+    update ends); returns the mark."""
     mark, rows = store.mark_and_rows("events")
     store.set_meta(key, f"{mark};{rows}")
+    return mark
 
 
 def _past(store: Store, key: str) -> ir.Table | None:

@@ -260,12 +260,6 @@ def _recorded_schema(store: Store, rollup: Rollup, tagged: ir.Table, encoded: st
         return None
 
 
-def schema_of(rollup: Rollup, tagged: ir.Table, context: Any = None) -> sch.Schema:
-    """The schema of ``rollup``'s expression over ``tagged`` (what its stored table is read
-    with), remembered per process like the reads' own."""
-    return _schema(rollup, tagged, context, _encode(context))[1]
-
-
 def _read(store: Store, rollup: Rollup, schema: sch.Schema) -> ir.Table | None:
     """The stored table with the expression's types (``schema``); None when its columns are
     others (stored by a build of the same version but another meaning, a development copy:
